@@ -1,0 +1,3 @@
+from .hooks import RefinementHook
+
+__all__ = ['RefinementHook']

@@ -1,0 +1,3 @@
+from .refinement_hook import RefinementHook
+
+__all__ = ['RefinementHook']

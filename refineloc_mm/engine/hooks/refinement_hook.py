@@ -1,0 +1,333 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""Iterative refinement of RefineLoc as an mmengine hook.
+
+Training is a sequence of rounds of ``epochs_per_round`` epochs. At the end
+of round r (``after_train_epoch``) the round's model scores the whole
+training set, the pseudo ground truth generator writes new snippet labels
+into the :class:`PseudoLabelDataset` (seen by every DataLoader worker) and
+their statistics against the true foreground are logged. Validation then
+scores round r (``after_val_epoch``) and the round's entry is written to
+``work_dir/refinement_summary.json``. With ``reset=True`` the first epoch of
+round r + 1 (``before_train_epoch``) starts from a fresh model, a fresh
+optimizer state and freshly built parameter schedulers.
+
+The round index follows from the epoch, and the pseudo labels, their
+history and the summary travel in every checkpoint, so ``--resume``
+continues exactly where the run stopped.
+"""
+import copy
+import json
+import os
+import os.path as osp
+from collections import defaultdict
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from torch.utils.data import DataLoader
+
+from mmaction.registry import HOOKS, TASK_UTILS
+from ...datasets.pseudo_label_dataset import PseudoLabelDataset
+from ...models.task_modules.pseudo_gt_generator import label_statistics
+
+SUMMARY_FILE = 'refinement_summary.json'
+
+
+def atomic_write(path: str, write) -> None:
+    """Write through a temporary file and rename it over ``path``."""
+    tmp = f'{path}.tmp{os.getpid()}'
+    write(tmp)
+    os.replace(tmp, path)
+
+
+@HOOKS.register_module()
+class RefinementHook(Hook):
+    """Regenerate pseudo ground truth after every refinement round.
+
+    Args:
+        epochs_per_round (int): Epochs of one round.
+        generator (dict): Config of :class:`PseudoGTGenerator` (the
+            refinement thresholds, m, dropout, source).
+        reset (bool): Start each round from a fresh model, optimizer state
+            and schedule. Defaults to True.
+        best_metric (str): Validation metric that picks the best round.
+            Defaults to ``'mAP@0.5'``.
+        early_stop_rounds (int, optional): Stop when ``best_metric`` has
+            not improved for this many rounds. Defaults to None (never).
+        batch_size (int): Videos per batch when scoring the training set.
+            Defaults to 32.
+        num_workers (int): DataLoader workers for that pass. Defaults to 0.
+        save_round_checkpoints (bool): Save ``round_{r}.pth`` (weights and
+            refinement state) after each round. Defaults to True.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 epochs_per_round: int,
+                 generator: dict = dict(type='PseudoGTGenerator'),
+                 reset: bool = True,
+                 best_metric: str = 'mAP@0.5',
+                 early_stop_rounds: Optional[int] = None,
+                 batch_size: int = 32,
+                 num_workers: int = 0,
+                 save_round_checkpoints: bool = True) -> None:
+        if epochs_per_round < 1:
+            raise ValueError('epochs_per_round must be >= 1')
+        self.epochs_per_round = epochs_per_round
+        self.generator = TASK_UTILS.build(generator)
+        self.reset = reset
+        self.best_metric = best_metric
+        self.early_stop_rounds = early_stop_rounds
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.save_round_checkpoints = save_round_checkpoints
+        self.history: List[np.ndarray] = []
+        self.summary: List[Dict] = []
+        self._loaded_state: Optional[dict] = None
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _dataset(runner: Runner) -> PseudoLabelDataset:
+        dataset = runner.train_dataloader.dataset
+        if not isinstance(dataset, PseudoLabelDataset):
+            raise TypeError(
+                'RefinementHook needs train_dataloader.dataset to be a '
+                f'PseudoLabelDataset, got {type(dataset).__name__}.')
+        return dataset
+
+    @staticmethod
+    def _model(runner: Runner) -> torch.nn.Module:
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def _round_of_epoch(self, epoch: int) -> int:
+        return epoch // self.epochs_per_round
+
+    def _entry(self, round_idx: int) -> Dict:
+        for entry in self.summary:
+            if entry['round'] == round_idx:
+                return entry
+        entry = dict(round=round_idx)
+        self.summary.append(entry)
+        return entry
+
+    def _write_summary(self, runner: Runner) -> None:
+        best = self.best_round()
+        doc = dict(
+            best_metric=self.best_metric,
+            best_round=best,
+            selection=('each round ends at its last epoch; the best round '
+                       f'maximizes {self.best_metric} on the validation '
+                       'split'),
+            rounds=self.summary)
+        path = osp.join(runner.work_dir, SUMMARY_FILE)
+        atomic_write(path, lambda p: json.dump(doc, open(p, 'w'), indent=2))
+
+    def best_round(self) -> Optional[int]:
+        """Round with the highest ``best_metric`` so far (None if none)."""
+        scored = [(e['metrics'][self.best_metric], -e['round'])
+                  for e in self.summary
+                  if self.best_metric in e.get('metrics', {})]
+        return -max(scored)[1] if scored else None
+
+    # ------------------------------------------------------ train events
+    def before_train(self, runner: Runner) -> None:
+        dataset = self._dataset(runner)
+        state = self._loaded_state
+        if state is not None:
+            dataset.set_labels(state['labels'].numpy(), state['fg_weight'])
+            self.history = [h.numpy().astype(bool) for h in state['history']]
+            self.summary = json.loads(state['summary'])
+            self._loaded_state = None
+        self._initial_lrs = [[
+            group.get('initial_lr', group['lr'])
+            for group in optim.param_groups
+        ] for optim in self._optimizers(runner)]
+
+    @staticmethod
+    def _optimizers(runner: Runner) -> List[torch.optim.Optimizer]:
+        wrapper = runner.optim_wrapper
+        if hasattr(wrapper, 'optim_wrappers'):  # OptimWrapperDict
+            return [w.optimizer for w in wrapper.optim_wrappers.values()]
+        return [wrapper.optimizer]
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        epoch = runner.epoch
+        if self.reset and epoch > 0 and epoch % self.epochs_per_round == 0:
+            self._reset(runner, self._round_of_epoch(epoch))
+
+    def _reset(self, runner: Runner, round_idx: int) -> None:
+        """Fresh weights (seeded by round), optimizer state and schedule."""
+        model = self._model(runner)
+        devices = [torch.cuda.current_device()
+                   ] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed((runner.seed or 0) + round_idx)
+            model.reset_parameters()
+        for optim, lrs in zip(self._optimizers(runner), self._initial_lrs):
+            optim.state = defaultdict(dict)
+            for group, lr in zip(optim.param_groups, lrs):
+                group['lr'] = lr
+        if runner.param_schedulers is not None and runner.cfg.get(
+                'param_scheduler'):
+            runner.param_schedulers = runner.build_param_scheduler(
+                copy.deepcopy(runner.cfg.param_scheduler))
+        runner.logger.info(
+            f'Refinement round {round_idx}: model, optimizer and schedule '
+            'reset.')
+
+    def after_train_epoch(self, runner: Runner) -> None:
+        done = runner.epoch + 1
+        if done % self.epochs_per_round != 0:
+            return
+        round_idx = self._round_of_epoch(done) - 1
+        dataset = self._dataset(runner)
+        entry = self._entry(round_idx)
+        entry['end_epoch'] = done
+        entry['pseudo_labels_used'] = self._current_label_stats(dataset)
+        if done < runner.max_epochs:
+            entry['pseudo_labels_generated'] = self.regenerate(
+                runner, round_idx)
+        if not self._will_validate(runner, done):
+            self._finish_round(runner, round_idx)
+
+    @staticmethod
+    def _current_label_stats(dataset: PseudoLabelDataset) -> Dict:
+        labels = dataset.labels
+        if not (labels >= 0).any():
+            return dict(coverage=0.0)
+        return label_statistics(labels, dataset.fg_masks)
+
+    @staticmethod
+    def _will_validate(runner: Runner, done: int) -> bool:
+        loop = runner.train_loop
+        if getattr(runner, '_val_loop', None) is None:
+            return False
+        return done >= loop.val_begin and (done % loop.val_interval == 0
+                                           or done == runner.max_epochs)
+
+    def after_val_epoch(self,
+                        runner: Runner,
+                        metrics: Optional[Dict[str, float]] = None) -> None:
+        done = runner.epoch
+        if done == 0 or done % self.epochs_per_round != 0:
+            return
+        round_idx = self._round_of_epoch(done) - 1
+        self._entry(round_idx)['metrics'] = {
+            k: float(v)
+            for k, v in (metrics or {}).items()
+        }
+        self._finish_round(runner, round_idx)
+
+    def _finish_round(self, runner: Runner, round_idx: int) -> None:
+        self._write_summary(runner)
+        if self.save_round_checkpoints:
+            runner.save_checkpoint(
+                runner.work_dir,
+                f'round_{round_idx}.pth',
+                save_optimizer=False,
+                save_param_scheduler=False)
+        entry = self._entry(round_idx)
+        runner.logger.info(f'Refinement round {round_idx} done: '
+                           + json.dumps(entry))
+        best = self.best_round()
+        if (self.early_stop_rounds is not None and best is not None
+                and round_idx - best >= self.early_stop_rounds):
+            runner.logger.info(
+                f'Refinement stops: {self.best_metric} has not improved for '
+                f'{round_idx - best} rounds (best round {best}).')
+            runner.train_loop.stop_training = True
+
+    # ------------------------------------------------------ regeneration
+    @torch.no_grad()
+    def regenerate(self, runner: Runner, round_idx: int) -> Dict:
+        """Score the training set with the round's model and replace the
+        pseudo labels. Returns the new labels' statistics."""
+        dataset = self._dataset(runner)
+        segments = None
+        if self.generator.needs_predictions:
+            segments = self._predict_train_split(runner, dataset)
+        fg = self.generator.foreground(
+            dataset.num_snippets,
+            dataset.fps,
+            dataset.snippet_size,
+            round_idx,
+            segments=segments,
+            fg_mask=dataset.fg_masks)
+        self.history = (self.history + [fg])[-self.generator.from_m_iterations:]
+        labels = self.generator(self.history, dataset.num_snippets, round_idx)
+        stats = label_statistics(labels, dataset.fg_masks)
+        dataset.set_labels(labels, stats['w_fg'])
+        self._save_labels(runner, dataset, labels, round_idx + 1)
+        runner.logger.info(
+            f'Pseudo labels for round {round_idx + 1}: ' + ', '.join(
+                f'{k}={v:.4f}' for k, v in stats.items()))
+        runner.visualizer.add_scalars(
+            {f'refinement/{k}': v
+             for k, v in stats.items()}, step=runner.epoch + 1)
+        return stats
+
+    def _predict_train_split(self, runner: Runner,
+                             dataset: PseudoLabelDataset) -> List[np.ndarray]:
+        model = self._model(runner)
+        was_training = model.training
+        model.eval()
+        loader = DataLoader(
+            dataset.dataset,
+            batch_size=self.batch_size,
+            shuffle=False,
+            num_workers=self.num_workers,
+            collate_fn=pseudo_collate)
+        segments: List[np.ndarray] = []
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            out = model.snippet_scores(data['inputs'], data['data_samples'])
+            sps = [
+                ds.metainfo['snippet_size'] / ds.metainfo['fps']
+                for ds in data['data_samples']
+            ]
+            segments.extend(
+                self.generator.predictor(out['cas_softmax'],
+                                         out['foreground'],
+                                         out['video_score'], out['mask'],
+                                         sps))
+        model.train(was_training)
+        return segments
+
+    @staticmethod
+    def _save_labels(runner: Runner, dataset: PseudoLabelDataset,
+                     labels: np.ndarray, round_idx: int) -> None:
+        folder = osp.join(runner.work_dir, 'pseudo_labels')
+        os.makedirs(folder, exist_ok=True)
+
+        def write(path: str) -> None:
+            with open(path, 'wb') as f:
+                np.savez_compressed(
+                    f,
+                    labels=labels,
+                    offsets=dataset.offsets,
+                    video_names=np.array(dataset.video_names))
+
+        atomic_write(osp.join(folder, f'round_{round_idx}.npz'), write)
+
+    # -------------------------------------------------------- checkpoints
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        dataset = self._dataset(runner)
+        w = dataset.fg_weight
+        checkpoint['refinement'] = dict(
+            labels=torch.from_numpy(dataset.labels),
+            fg_weight=None if np.isnan(w) else w,
+            history=[torch.from_numpy(h) for h in self.history],
+            summary=json.dumps(self.summary),
+            epochs_per_round=self.epochs_per_round)
+
+    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        state = checkpoint.get('refinement')
+        if state is not None and state['fg_weight'] is None:
+            state['fg_weight'] = float('nan')
+        self._loaded_state = state

@@ -1,0 +1,3 @@
+from .snippet_data_preprocessor import SnippetDataPreprocessor
+
+__all__ = ['SnippetDataPreprocessor']

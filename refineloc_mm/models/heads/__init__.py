@@ -1,0 +1,3 @@
+from .refineloc_head import RefineLocHead
+
+__all__ = ['RefineLocHead']

@@ -1,0 +1,3 @@
+from .refineloc import RefineLoc
+
+__all__ = ['RefineLoc']

@@ -1,0 +1,3 @@
+from .refineloc_loss import RefineLocLoss
+
+__all__ = ['RefineLocLoss']

@@ -1,0 +1,152 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""RefineLoc loss: video label loss + pseudo ground truth loss (+ L1 and
+group sparsity regularizers), computed for a padded batch without a Python
+loop over videos.
+
+Every term is first computed per video and then averaged over the videos
+of the batch, as in the authors' implementation.
+"""
+import math
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmaction.registry import MODELS
+
+
+@MODELS.register_module()
+class RefineLocLoss(nn.Module):
+    """Total = video label loss + alpha_l1 * L1 + alpha_gs * group sparsity
+    + alpha_pgt * pseudo ground truth loss.
+
+    Args:
+        alpha_l1 (float): Weight of the L1 term (mean of raw attention
+            logits' absolute values). Defaults to 0.
+        alpha_gs (float): Weight of the group sparsity term (mean absolute
+            change of the temporal attention between adjacent snippets).
+            Defaults to 0.
+        alpha_pgt (float): Weight of the pseudo ground truth loss.
+            Defaults to 1.
+        weighted (bool): Weight the pseudo ground truth loss by w_fg
+            (k = 2: class weights [1 - w_fg, w_fg]; k = 1: BCE
+            ``pos_weight = sqrt(w_fg)``). Defaults to False.
+        attention_dim (int): k, 2 (cross-entropy) or 1 (BCE with logits).
+            Set by the head. Defaults to 2.
+    """
+
+    def __init__(self,
+                 alpha_l1: float = 0.0,
+                 alpha_gs: float = 0.0,
+                 alpha_pgt: float = 1.0,
+                 weighted: bool = False,
+                 attention_dim: int = 2) -> None:
+        super().__init__()
+        self.alpha_l1 = alpha_l1
+        self.alpha_gs = alpha_gs
+        self.alpha_pgt = alpha_pgt
+        self.weighted = weighted
+        self.attention_dim = attention_dim
+
+    def terms(self,
+              cas: torch.Tensor,
+              attention: torch.Tensor,
+              attention_time: torch.Tensor,
+              mask: torch.Tensor,
+              video_labels: torch.Tensor,
+              pseudo_labels: Optional[torch.Tensor] = None,
+              fg_weight: Optional[float] = None) -> Dict[str, torch.Tensor]:
+        """The unweighted loss terms, each averaged over the videos.
+
+        Args:
+            cas (Tensor): Class activation sequence C (logits), [B, T, N].
+            attention (Tensor): Attention logits A, [B, T, k].
+            attention_time (Tensor): A-bar-time, [B, T] (zero on padding).
+            mask (Tensor): [B, T] bool, True on real snippets.
+            video_labels (Tensor): Multi-hot video labels [B, N]; the
+                target is their normalized distribution.
+            pseudo_labels (Tensor, optional): [B, T] long in {-1, 0, 1};
+                -1 (and padding) is ignored. None means no pseudo labels.
+            fg_weight (float, optional): w_fg of the current pseudo labels.
+
+        Returns:
+            dict[str, Tensor]: scalars ``video_label``, ``l1``,
+            ``group_sparsity`` and ``pseudo_gt``.
+        """
+        maskf = mask.to(cas.dtype)
+        lengths = maskf.sum(1)
+
+        # Video label loss: -sum_t Abar_time_t * sum_c q_c log Cbar_t[c].
+        target = video_labels / video_labels.sum(-1, keepdim=True).clamp(
+            min=1e-12)
+        log_cas = torch.log_softmax(cas, dim=-1)
+        per_snippet = torch.einsum('btn,bn->bt', log_cas, target)
+        video_label = -(attention_time * per_snippet * maskf).sum(1)
+
+        # L1 on the raw attention logits, mean over T x k per video.
+        l1 = (attention.abs() * maskf.unsqueeze(-1)).sum((1, 2)) / (
+            lengths * attention.shape[-1])
+
+        # Group sparsity: mean |Abar_time[t+1] - Abar_time[t]| per video.
+        pair_mask = (mask[:, 1:] & mask[:, :-1]).to(cas.dtype)
+        diffs = (attention_time[:, 1:] - attention_time[:, :-1]).abs()
+        group_sparsity = (diffs * pair_mask).sum(1) / pair_mask.sum(1).clamp(
+            min=1)
+
+        return dict(
+            video_label=video_label.mean(),
+            l1=l1.mean(),
+            group_sparsity=group_sparsity.mean(),
+            pseudo_gt=self.pseudo_gt_loss(attention, mask, pseudo_labels,
+                                          fg_weight))
+
+    def pseudo_gt_loss(self, attention: torch.Tensor, mask: torch.Tensor,
+                       pseudo_labels: Optional[torch.Tensor],
+                       fg_weight: Optional[float]) -> torch.Tensor:
+        """Pseudo ground truth loss, mean over the videos that have labels.
+
+        Per video, the (weighted) mean over its labelled snippets; zero when
+        no snippet of the batch carries a pseudo label.
+        """
+        zero = attention.sum() * 0.
+        if pseudo_labels is None:
+            return zero
+        labelled = (pseudo_labels >= 0) & mask
+        if not bool(labelled.any()):
+            return zero
+        target = pseudo_labels.clamp(min=0)
+        weighted = self.weighted and fg_weight is not None
+        if self.attention_dim == 2:
+            loss = F.cross_entropy(
+                attention.flatten(0, 1), target.flatten(),
+                reduction='none').view_as(target)
+            if weighted:
+                class_w = attention.new_tensor([1. - fg_weight, fg_weight])
+                snippet_w = class_w[target]
+            else:
+                snippet_w = torch.ones_like(loss)
+        else:
+            pos_weight = attention.new_tensor(
+                math.sqrt(fg_weight)) if weighted else None
+            loss = F.binary_cross_entropy_with_logits(
+                attention[..., 0],
+                target.to(attention.dtype),
+                pos_weight=pos_weight,
+                reduction='none')
+            snippet_w = torch.ones_like(loss)
+        snippet_w = snippet_w * labelled.to(loss.dtype)
+        denom = snippet_w.sum(1)
+        has_labels = denom > 0
+        per_video = (loss * snippet_w).sum(1)[has_labels] / denom[has_labels]
+        return per_video.mean()
+
+    def forward(self, **kwargs) -> Dict[str, torch.Tensor]:
+        """The weighted terms, named so that mmengine logs each of them and
+        sums them into ``loss`` (see :meth:`terms` for the arguments)."""
+        t = self.terms(**kwargs)
+        return dict(
+            loss_video_label=t['video_label'],
+            loss_l1=self.alpha_l1 * t['l1'],
+            loss_group_sparsity=self.alpha_gs * t['group_sparsity'],
+            loss_pseudo_gt=self.alpha_pgt * t['pseudo_gt'])

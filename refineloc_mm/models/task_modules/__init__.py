@@ -1,0 +1,4 @@
+from .action_segment_predictor import ActionSegmentPredictor
+from .pseudo_gt_generator import PseudoGTGenerator
+
+__all__ = ['ActionSegmentPredictor', 'PseudoGTGenerator']

@@ -1,0 +1,141 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""Work-arounds for the pinned OpenMMLab stack, applied on import.
+
+1. The ``mmaction2==1.2.0`` wheel on PyPI ships without
+   ``mmaction/models/localizers/drn/``, so ``import mmaction.models`` fails.
+   When (and only when) that sub-package is missing we install a small
+   placeholder module whose ``DRN`` raises a clear error if somebody really
+   tries to build it. A source install of mmaction2 is left untouched.
+2. ``mmengine==0.10.7`` calls ``torch.load`` without ``weights_only``; with
+   torch >= 2.6 this means ``weights_only=True`` and mmengine's own
+   checkpoints (``HistoryBuffer``, numpy arrays in the message hub) are
+   refused. We replace mmengine's local-file checkpoint loader by one that
+   loads with ``weights_only=True`` inside a :func:`torch.serialization.
+   safe_globals` context listing exactly the types our checkpoints contain.
+   Anything else is refused with :class:`UnsafeCheckpointError` *before* it
+   can run code.
+"""
+import importlib.util
+import os.path as osp
+import pickle
+import sys
+import types
+from typing import Any, List
+
+import numpy as np
+import torch
+
+_DRN_MODULE = 'mmaction.models.localizers.drn'
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint asks to unpickle something outside the allowlist."""
+
+
+def patch_mmaction_drn() -> bool:
+    """Provide ``mmaction.models.localizers.drn`` if the wheel lacks it.
+
+    Returns:
+        bool: True if the placeholder was installed.
+    """
+    if _DRN_MODULE in sys.modules:
+        return False
+    try:
+        spec = importlib.util.find_spec(_DRN_MODULE)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is not None:
+        return False
+
+    class DRN:  # noqa: D401 - placeholder
+        """Placeholder for mmaction2's DRN, absent from the PyPI wheel."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            raise ImportError(
+                'mmaction.models.localizers.drn is missing from this '
+                'mmaction2 installation (the 1.2.0 wheel on PyPI does not '
+                'ship it); install mmaction2 from source to use DRN.')
+
+    pkg = types.ModuleType(_DRN_MODULE)
+    pkg.__path__ = []  # mark as a package
+    mod = types.ModuleType(_DRN_MODULE + '.drn')
+    mod.DRN = DRN
+    pkg.drn = mod
+    sys.modules[_DRN_MODULE] = pkg
+    sys.modules[_DRN_MODULE + '.drn'] = mod
+    return True
+
+
+def checkpoint_safe_globals() -> List[Any]:
+    """The exact set of non-tensor types our checkpoints contain.
+
+    mmengine stores the message hub (``HistoryBuffer`` objects holding numpy
+    arrays and numpy scalars) and the authors' RefineLoc checkpoints store
+    numpy scalars in their settings. Nothing callable beyond numpy's array
+    reconstruction helpers is allowed.
+    """
+    from mmengine.logging import HistoryBuffer
+    from numpy._core.multiarray import _reconstruct, scalar
+
+    allowed: List[Any] = [
+        HistoryBuffer,
+        np.ndarray,
+        np.dtype,
+        _reconstruct,
+        scalar,
+        # pickles written with numpy < 2 name the old module path
+        (_reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (scalar, 'numpy.core.multiarray.scalar'),
+    ]
+    for name in ('Float64DType', 'Float32DType', 'Float16DType',
+                 'Int64DType', 'Int32DType', 'Int8DType', 'UInt8DType',
+                 'BoolDType'):
+        allowed.append(getattr(np.dtypes, name))
+    return allowed
+
+
+def safe_torch_load(filename: str, map_location: Any = None) -> Any:
+    """``torch.load`` with ``weights_only=True`` and our allowlist.
+
+    Args:
+        filename (str): Path of the checkpoint.
+        map_location: Same as :func:`torch.load`. Defaults to None.
+
+    Raises:
+        FileNotFoundError: If ``filename`` does not exist.
+        UnsafeCheckpointError: If the file needs a global outside the
+            allowlist (for example a crafted pickle that would run code).
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        detail = msg[msg.find('Unsupported'):].split('\n')[0] \
+            if 'Unsupported' in msg else msg.split('\n')[0]
+        raise UnsafeCheckpointError(
+            f'Refusing to load checkpoint {filename}: it needs objects '
+            f'outside the refineloc_mm allowlist ({detail}). Checkpoints are '
+            'only ever loaded with weights_only=True.') from None
+
+
+def patch_mmengine_checkpoint_loader() -> None:
+    """Route mmengine's local checkpoint loading through
+    :func:`safe_torch_load`."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def load_from_local(filename: str, map_location: Any = None) -> Any:
+        return safe_torch_load(filename, map_location)
+
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
+
+
+def apply_patches() -> None:
+    """Apply every work-around; idempotent."""
+    patch_mmaction_drn()
+    patch_mmengine_checkpoint_loader()

@@ -1,0 +1,107 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""Train a RefineLoc localizer (MMAction2's tools/train.py, plus the
+refinement schedule options)."""
+import argparse
+import os
+import os.path as osp
+
+import refineloc_mm  # noqa: F401  (patches mmaction/mmengine, registers)
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmaction.registry import RUNNERS
+from refineloc_mm.utils.schedule import set_refinement_schedule
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a RefineLoc model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from the given checkpoint, or from the latest one in '
+        'the work directory when no path is given')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate after each round')
+    parser.add_argument(
+        '--rounds', type=int, help='number of refinement rounds')
+    parser.add_argument(
+        '--epochs-per-round', type=int, help='epochs of each round')
+    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument(
+        '--deterministic',
+        action='store_true',
+        help='whether to set deterministic options for CUDNN backend.')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge CLI arguments to config."""
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
+            f'`--amp` is not supported for optimizer wrapper {optim_wrapper}'
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.seed is not None:
+        cfg.randomness = dict(
+            cfg.get('randomness') or {},
+            seed=args.seed,
+            deterministic=args.deterministic)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.rounds is not None or args.epochs_per_round is not None:
+        set_refinement_schedule(cfg, args.rounds, args.epochs_per_round)
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
