@@ -2,10 +2,10 @@
 """Tests of ``tools/data/generate_synthetic.py``."""
 import csv
 import importlib.util
-import itertools
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import Any
 
 import h5py
@@ -91,7 +91,7 @@ def test_files_and_groundtruth(tiny: dict[str, Any]) -> None:
                 (float(r['t-start']), float(r['t-end'])))
         for iv in by_video.values():
             iv.sort()
-            assert all(a[1] <= b[0] for a, b in itertools.pairwise(iv))
+            assert all(a[1] <= b[0] for a, b in zip(iv, iv[1:]))
 
 
 def test_features_match_groundtruth(tiny: dict[str, Any]) -> None:
@@ -129,8 +129,12 @@ def test_skip_and_force(tmp_path: Any) -> None:
     out = str(tmp_path / 'synth')
     first = gs.generate_synthetic(out, **TINY)
     mtime = os.stat(first['paths']['test_features']).st_mtime_ns
-    again = gs.generate_synthetic(out, **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        again = gs.generate_synthetic(out, **TINY)
     assert again['skipped'] and again['splits'] == first['splits']
+    with pytest.warns(UserWarning, match='other arguments'):
+        assert gs.generate_synthetic(out, seed=3, **TINY)['skipped']
     assert os.stat(first['paths']['test_features']).st_mtime_ns == mtime
     os.remove(first['paths']['test_groundtruth'])
     assert not gs.generate_synthetic(out, **TINY)['skipped']

@@ -10,6 +10,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
+from refineloc_mm.utils.schedule import refinement_hooks
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,10 +61,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 evaluator['results_file'] = args.dump
         cfg.test_evaluator = evaluators
     cfg.load_from = args.checkpoint
-    # training-time hooks (refinement) play no role when testing
-    cfg.custom_hooks = []
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # the refinement hook acts on training only
+    cfg.custom_hooks = [
+        h for h in cfg.get('custom_hooks', None) or []
+        if h not in refinement_hooks(cfg)
+    ]
     return cfg
 
 

@@ -88,10 +88,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.get('randomness') or {},
             seed=args.seed,
             deterministic=args.deterministic)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.rounds is not None or args.epochs_per_round is not None:
         set_refinement_schedule(cfg, args.rounds, args.epochs_per_round)
+    # --cfg-options come last: an explicit key overrides derived values
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

@@ -76,7 +76,9 @@ class PseudoLabelDataset:
         if labels.shape != self._labels.shape:
             raise ValueError(f'expected {self._labels.shape[0]} pseudo '
                              f'labels, got shape {labels.shape}')
-        if labels.size and (labels.min() < -1 or labels.max() > 1):
+        # isin also refuses fractions and NaN, which a min/max range check
+        # lets through and the int8 cast below silently truncates
+        if not np.isin(labels, (-1, 0, 1)).all():
             raise ValueError('pseudo labels must be -1, 0 or 1')
         self._labels.copy_(torch.from_numpy(labels.astype(np.int8)))
         self._fg_weight[0] = fg_weight

@@ -72,7 +72,7 @@ def read_groundtruth_csv(path: str) -> 'OrderedDict[str, Dict]':
                 t_start, t_end = float(row[1]), float(row[2])
                 duration, fps = float(row[4]), float(row[5])
                 num_frames = int(float(row[6]))
-            except ValueError as e:
+            except (ValueError, OverflowError) as e:  # int(inf) overflows
                 raise AnnotationError(
                     f'{path}, line {line} (video "{name}"): malformed row '
                     f'{row}: {e}') from None
@@ -172,7 +172,7 @@ class SnippetFeatureDataset(BaseDataset):
         class_index = {c: i for i, c in enumerate(classes)}
         shapes = self._feature_shapes(list(videos))
 
-        data_list, clipped = [], 0
+        data_list, clipped, outside = [], 0, []
         for name, info in videos.items():
             num_snippets, width = shapes[name]
             seg = []
@@ -184,8 +184,13 @@ class SnippetFeatureDataset(BaseDataset):
                 s, e = max(t_start, 0.), min(t_end, info['duration'])
                 if (s, e) != (t_start, t_end):
                     clipped += 1
-                if e > s:
-                    seg.append((s, e, class_index[label]))
+                if e <= s:
+                    # kept as zero-length ground truth: it still counts as
+                    # an (unmatchable) instance in the metric, as in the
+                    # reference evaluator, and still labels the video
+                    outside.append(name)
+                    s = e = min(max(t_start, 0.), info['duration'])
+                seg.append((s, e, class_index[label]))
             segments = np.array(seg, dtype=np.float64).reshape(-1, 3)
             data_list.append(
                 dict(
@@ -203,6 +208,12 @@ class SnippetFeatureDataset(BaseDataset):
             logger.warning(
                 f'{self.ann_file}: clipped {clipped} segment(s) to '
                 '[0, video-duration].')
+        if outside:
+            logger.warning(
+                f'{self.ann_file}: {len(outside)} segment(s) lie entirely '
+                'outside [0, video-duration] (videos '
+                f'{sorted(set(outside))}); they are kept as zero-length '
+                'ground truth that no prediction can match.')
         self._attach_foreground_masks(data_list)
         return data_list
 
@@ -254,7 +265,10 @@ class SnippetFeatureDataset(BaseDataset):
         """True snippet-level foreground of every video (statistics only),
         filled with the same rule as pseudo labels from predictions."""
         lengths = np.array([d['num_snippets'] for d in data_list])
-        segs = [d['gt_segments'] for d in data_list]
+        segs = [
+            d['gt_segments'][d['gt_segments'][:, 1] > d['gt_segments'][:, 0]]
+            for d in data_list
+        ]
         video = np.repeat(np.arange(len(segs)), [len(s) for s in segs])
         allseg = np.concatenate(segs) if segs else np.zeros((0, 3))
         mask = fill_segments(lengths, video, allseg[:, 0], allseg[:, 1],

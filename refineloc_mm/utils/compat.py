@@ -13,14 +13,17 @@
    loads with ``weights_only=True`` inside a :func:`torch.serialization.
    safe_globals` context listing exactly the types our checkpoints contain.
    Anything else is refused with :class:`UnsafeCheckpointError` *before* it
-   can run code.
+   can run code. Remote checkpoints (``http(s)://``, ``torchvision://``,
+   ``open-mmlab://``, ``mmcls://``) go through mmengine's ``load_url``,
+   i.e. ``torch.hub.load_state_dict_from_url``, whose default is
+   ``weights_only=False``; it is replaced the same way.
 """
 import importlib.util
 import os.path as osp
 import pickle
 import sys
 import types
-from typing import Any, List
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
@@ -66,19 +69,38 @@ def patch_mmaction_drn() -> bool:
     return True
 
 
+_HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` limited to what mmengine pickles: the default statistics
+    methods of ``HistoryBuffer`` (``HistoryBuffer.__getstate__`` stores
+    them by reference). Anything else is refused."""
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Unsupported getattr({obj!r}, {name!r}): only the statistics '
+        f'methods {_HISTORY_BUFFER_METHODS} of HistoryBuffer are allowed.')
+
+
 def checkpoint_safe_globals() -> List[Any]:
     """The exact set of non-tensor types our checkpoints contain.
 
     mmengine stores the message hub (``HistoryBuffer`` objects holding numpy
-    arrays and numpy scalars) and the authors' RefineLoc checkpoints store
-    numpy scalars in their settings. Nothing callable beyond numpy's array
-    reconstruction helpers is allowed.
+    arrays and numpy scalars, plus their ``statistics_methods``, which
+    pickle as ``getattr(HistoryBuffer, 'min')`` etc.) and the authors'
+    RefineLoc checkpoints store numpy scalars in their settings. Nothing
+    callable beyond numpy's array reconstruction helpers and
+    :func:`_history_buffer_getattr` (standing in for ``builtins.getattr``)
+    is allowed.
     """
     from mmengine.logging import HistoryBuffer
     from numpy._core.multiarray import _reconstruct, scalar
 
     allowed: List[Any] = [
         HistoryBuffer,
+        (_history_buffer_getattr, 'builtins.getattr'),
         np.ndarray,
         np.dtype,
         _reconstruct,
@@ -114,18 +136,49 @@ def safe_torch_load(filename: str, map_location: Any = None) -> Any:
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        msg = str(e)
-        detail = msg[msg.find('Unsupported'):].split('\n')[0] \
-            if 'Unsupported' in msg else msg.split('\n')[0]
-        raise UnsafeCheckpointError(
-            f'Refusing to load checkpoint {filename}: it needs objects '
-            f'outside the refineloc_mm allowlist ({detail}). Checkpoints are '
-            'only ever loaded with weights_only=True.') from None
+        raise _unsafe_checkpoint_error(filename, e) from None
+
+
+def safe_load_url(url: str,
+                  model_dir: Optional[str] = None,
+                  map_location: Any = None,
+                  progress: bool = True) -> Any:
+    """mmengine's ``load_url`` (download into torch hub's cache, then
+    load) with ``weights_only=True`` and our allowlist.
+
+    Raises:
+        UnsafeCheckpointError: If the downloaded file needs a global outside
+            the allowlist.
+    """
+    try:
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+            return torch.hub.load_state_dict_from_url(
+                url,
+                model_dir=model_dir,
+                map_location=map_location,
+                progress=progress,
+                weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise _unsafe_checkpoint_error(url, e) from None
+
+
+def _unsafe_checkpoint_error(filename: str,
+                             e: pickle.UnpicklingError) -> Exception:
+    """The error raised for a checkpoint refused by the allowlist."""
+    msg = str(e)
+    detail = msg[msg.find('Unsupported'):].split('\n')[0] \
+        if 'Unsupported' in msg else msg.split('\n')[0]
+    return UnsafeCheckpointError(
+        f'Refusing to load checkpoint {filename}: it needs objects '
+        f'outside the refineloc_mm allowlist ({detail}). Checkpoints are '
+        'only ever loaded with weights_only=True.')
 
 
 def patch_mmengine_checkpoint_loader() -> None:
     """Route mmengine's local checkpoint loading through
-    :func:`safe_torch_load`."""
+    :func:`safe_torch_load` and its downloads through
+    :func:`safe_load_url`."""
+    from mmengine.runner import checkpoint
     from mmengine.runner.checkpoint import CheckpointLoader
 
     def load_from_local(filename: str, map_location: Any = None) -> Any:
@@ -133,6 +186,9 @@ def patch_mmengine_checkpoint_loader() -> None:
 
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local, force=True)
+    # load_from_http (and the torchvision://, open-mmlab:// and mmcls://
+    # schemes built on it) looks this name up at call time
+    checkpoint.load_url = safe_load_url
 
 
 def apply_patches() -> None:

@@ -5,6 +5,10 @@ data_root = 'data/thumos14'
 snippet_size = 16
 stream = 1
 in_channels = 1024
+# THUMOS14 annotations label the 20 classes 0..19; fixed here so that every
+# split (and every checkpoint) uses the same class-to-index mapping.
+classes = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',
+           '13', '14', '15', '16', '17', '18', '19')
 
 pipeline = [dict(type='LoadSnippetFeatures'), dict(type='PackSnippetInputs')]
 train_split = dict(
@@ -15,6 +19,7 @@ train_split = dict(
     snippet_size=snippet_size,
     stream=stream,
     in_channels=in_channels,
+    classes=classes,
     pipeline=pipeline)
 test_split = dict(
     type=dataset_type,
@@ -24,6 +29,7 @@ test_split = dict(
     snippet_size=snippet_size,
     stream=stream,
     in_channels=in_channels,
+    classes=classes,
     pipeline=pipeline,
     test_mode=True)
 

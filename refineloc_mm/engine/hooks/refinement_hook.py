@@ -259,7 +259,8 @@ class RefinementHook(Hook):
             round_idx,
             segments=segments,
             fg_mask=dataset.fg_masks)
-        self.history = (self.history + [fg])[-self.generator.from_m_iterations:]
+        keep = self.generator.from_m_iterations
+        self.history = (self.history + [fg])[-keep:]
         labels = self.generator(self.history, dataset.num_snippets, round_idx)
         stats = label_statistics(labels, dataset.fg_masks)
         dataset.set_labels(labels, stats['w_fg'])

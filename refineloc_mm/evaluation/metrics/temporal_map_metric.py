@@ -211,11 +211,10 @@ def temporal_detection_ap(
     # ground truth starting in (pred_start - longest gt of the block,
     # pred_end).
     block_keys, block_first = np.unique(gt_key, return_index=True)
-    block_max_len = np.maximum.reduceat(
-        gt_segments[:, 1] - gt_segments[:, 0],
-        block_first) if len(gt_key) else np.zeros(0)
+    block_max_len = np.maximum.reduceat(gt_segments[:, 1] - gt_segments[:, 0],
+                                        block_first)
     pred_block = np.searchsorted(block_keys, pred_key).clip(
-        max=max(len(block_keys) - 1, 0))
+        max=len(block_keys) - 1)
     has_gt = block_keys[pred_block] == pred_key
     max_len = np.where(has_gt, block_max_len[pred_block], 0)
     lo = _blocked_searchsorted(gt_key, gt_segments[:, 0], pred_key,
@@ -259,7 +258,8 @@ def temporal_detection_ap(
     return ap, classes
 
 
-def _to_numpy(data: np.ndarray | torch.Tensor | Sequence | None, num_cols: int) -> np.ndarray:
+def _to_numpy(data: np.ndarray | torch.Tensor | Sequence | None,
+              num_cols: int) -> np.ndarray:
     """Convert an array-like of rows to a float64 array of ``num_cols``."""
     if data is None:
         return np.zeros((0, num_cols), dtype=np.float64)
@@ -350,14 +350,14 @@ class TemporalmAP(BaseMetric):
         for sample in data_samples:
             preds = _to_numpy(_get(sample, 'pred_segments'), 4)
             gts = _to_numpy(_get(sample, 'gt_segments'), 3)
-            self.results.append({
-                'video_name': str(_get(sample, 'video_name')),
-                'pred_segments': preds[:, :2].copy(),
-                'pred_labels': np.rint(preds[:, 2]).astype(np.int64),
-                'pred_scores': preds[:, 3].copy(),
-                'gt_segments': gts[:, :2].copy(),
-                'gt_labels': np.rint(gts[:, 2]).astype(np.int64),
-            })
+            self.results.append(
+                dict(
+                    video_name=str(_get(sample, 'video_name')),
+                    pred_segments=preds[:, :2].copy(),
+                    pred_labels=np.rint(preds[:, 2]).astype(np.int64),
+                    pred_scores=preds[:, 3].copy(),
+                    gt_segments=gts[:, :2].copy(),
+                    gt_labels=np.rint(gts[:, 2]).astype(np.int64)))
 
     def compute_metrics(self, results: list[dict]) -> dict[str, float]:
         """Compute the mAP at every tIoU threshold and their average.
@@ -441,7 +441,9 @@ class TemporalmAP(BaseMetric):
                   f'ground-truth classes, {num_gts} ground-truth segments, '
                   f'{num_preds} predictions:')
         lines = [header, rule, f'| {"tIoU":<{width}} | mAP (%) |', rule]
-        lines += [f'| {name:<{width}} | {value:7.2f} |' for name, value in rows]
+        lines += [
+            f'| {name:<{width}} | {value:7.2f} |' for name, value in rows
+        ]
         lines.append(rule)
         print_log('\n'.join(lines), logger='current')
 
@@ -454,20 +456,19 @@ class TemporalmAP(BaseMetric):
         """
         detections = OrderedDict()
         for res in results:
-            detections[res['video_name']] = [{
-                'label': self._class_name(int(label)),
-                'score': float(score),
-                'segment': [float(start), float(end)],
-            } for (start, end), label, score in zip(
-                res['pred_segments'], res['pred_labels'], res['pred_scores'])]
-        output = {
-            'version': 'VERSION 1.3',
-            'results': detections,
-            'external_data': {
-                'used': False,
-                'details': ''
-            },
-        }
+            rows = zip(res['pred_segments'], res['pred_labels'],
+                       res['pred_scores'])
+            detections[res['video_name']] = [
+                dict(
+                    label=self._class_name(int(label)),
+                    score=float(score),
+                    segment=[float(start), float(end)])
+                for (start, end), label, score in rows
+            ]
+        output = dict(
+            version='VERSION 1.3',
+            results=detections,
+            external_data=dict(used=False, details=''))
         out_dir = osp.dirname(osp.abspath(out_file))
         os.makedirs(out_dir, exist_ok=True)
         fd, tmp_path = tempfile.mkstemp(

@@ -192,6 +192,12 @@ class RefineLocHead(BaseModule):
         cas, attention = self(x, mask)
         video = self.video_level(cas, attention, mask)
         labels = torch.stack([ds.gt_label for ds in data_samples]).to(x)
+        if labels.shape[1] != self.num_classes:
+            raise ValueError(
+                f'video "{data_samples[0].metainfo.get("video_name")}" has a '
+                f'{labels.shape[1]}-class label, but the head has '
+                f'num_classes={self.num_classes}; set the dataset classes '
+                'and model.cls_head.num_classes consistently.')
         pseudo = stack_pseudo_labels(data_samples, mask)
         fg_weight = data_samples[0].metainfo.get('fg_weight', None)
         return self.loss_module(

@@ -74,7 +74,8 @@ def oracle_segments(fg_mask: np.ndarray, num_snippets: np.ndarray,
            np.asarray(fps, np.float64))[rows] if len(rows) else np.zeros(0)
     seg = np.stack([start * sps, (end + 1) * sps,
                     np.zeros_like(sps), np.ones_like(sps)], axis=1)
-    return np.split(seg, np.searchsorted(rows, np.arange(1, len(num_snippets))))
+    splits = np.searchsorted(rows, np.arange(1, len(num_snippets)))
+    return np.split(seg, splits)
 
 
 def random_dropout(labels: np.ndarray, num_snippets: np.ndarray, rate: float,

@@ -1,0 +1,43 @@
+# refineloc-mm: the two commands (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DATA := data/synthetic
+DEMO_DIR := work_dirs/demo
+DEMO_ROUNDS ?= 4
+DEMO_EPOCHS ?= 10
+
+.PHONY: venv demo test lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+$(DATA)/synthetic_test_groundtruth.csv: | $(STAMP)
+	$(PY) tools/data/generate_synthetic.py --out-dir $(DATA)
+
+# Train DEMO_ROUNDS refinement rounds with the THUMOS14 settings on the
+# synthetic set, test the best round and print the per-round table.
+demo: $(STAMP) $(DATA)/synthetic_test_groundtruth.csv
+	$(PY) tools/train.py configs/refineloc_synthetic.py --work-dir $(DEMO_DIR) \
+		--rounds $(DEMO_ROUNDS) --epochs-per-round $(DEMO_EPOCHS)
+	$(PY) tools/test.py configs/refineloc_synthetic.py \
+		$$($(PY) tools/analyze_refinement.py $(DEMO_DIR) --best-checkpoint) \
+		--work-dir $(DEMO_DIR)/test --dump $(DEMO_DIR)/results.json
+	$(PY) tools/analyze_refinement.py $(DEMO_DIR)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q tests
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(DEMO_DIR)
