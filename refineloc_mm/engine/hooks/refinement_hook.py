@@ -325,7 +325,8 @@ class RefinementHook(Hook):
             fg_weight=None if np.isnan(w) else w,
             history=[torch.from_numpy(h) for h in self.history],
             summary=json.dumps(self.summary),
-            epochs_per_round=self.epochs_per_round)
+            epochs_per_round=self.epochs_per_round,
+            rounds_done=sum('end_epoch' in e for e in self.summary))
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         state = checkpoint.get('refinement')

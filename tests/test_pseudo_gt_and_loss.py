@@ -1,0 +1,126 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""Unit tests of the pseudo ground truth generators, their statistics and
+the multi-label form of the video label loss."""
+import numpy as np
+import pytest
+import torch
+
+import refineloc_mm  # noqa: F401
+from refineloc_mm.models.losses import RefineLocLoss
+from refineloc_mm.models.task_modules import PseudoGTGenerator
+from refineloc_mm.models.task_modules.pseudo_gt_generator import (
+    label_statistics, random_dropout, segments_to_labels)
+from refineloc_mm.utils.snippets import fill_segments
+
+LENGTHS = np.array([10, 7, 12])
+FPS = np.array([30., 25., 30.])
+SIZE = np.array([16., 16., 16.])
+
+
+def test_fill_rule_inclusive_and_clipped():
+    # 16 frames at 30 fps: one snippet = 0.5333 s
+    sps = 16 / 30
+    mask = fill_segments(
+        np.array([10]), np.array([0, 0]), np.array([1 * sps, 8 * sps]),
+        np.array([3 * sps, 20 * sps]), np.array([30.]), np.array([16.]))
+    expected = np.zeros(10, bool)
+    expected[1:4] = True  # 1..3 inclusive
+    expected[8:] = True  # clipped at T
+    np.testing.assert_array_equal(mask, expected)
+
+
+def test_segments_to_labels_per_video():
+    segs = [
+        np.array([[0., 16 / 30, 0, 1.]]),
+        np.zeros((0, 4)),
+        np.array([[5 * 16 / 30, 6 * 16 / 30, 3, .5]]),
+    ]
+    fg = segments_to_labels(segs, LENGTHS, FPS, SIZE)
+    assert fg.shape == (LENGTHS.sum(), )
+    assert fg[:10].nonzero()[0].tolist() == [0, 1]
+    assert not fg[10:17].any()
+    assert fg[17:].nonzero()[0].tolist() == [5, 6]
+
+
+def test_dropout_exact_count_per_video():
+    labels = np.ones(LENGTHS.sum(), dtype=np.int8)
+    out = random_dropout(labels, LENGTHS, 0.3, np.random.default_rng(0))
+    offsets = np.concatenate([[0], np.cumsum(LENGTHS)])
+    for v, t in enumerate(LENGTHS):
+        dropped = (out[offsets[v]:offsets[v + 1]] == -1).sum()
+        assert dropped == int(np.floor(t * 0.3))
+
+
+def test_union_of_last_m_rounds_and_seeded_dropout():
+    gen = PseudoGTGenerator(from_m_iterations=2, dropout=0.0)
+    a = np.zeros(29, bool)
+    b = np.zeros(29, bool)
+    c = np.zeros(29, bool)
+    a[0] = b[1] = c[2] = True
+    labels = gen([a, b, c], LENGTHS, round_idx=2)
+    assert labels[:3].tolist() == [0, 1, 1]  # only the last two rounds
+    gen = PseudoGTGenerator(dropout=0.5, seed=7)
+    first = gen([c], LENGTHS, round_idx=1)
+    assert np.array_equal(first, gen([c], LENGTHS, round_idx=1))
+    assert not np.array_equal(first, gen([c], LENGTHS, round_idx=2))
+
+
+@pytest.mark.parametrize('source,alpha_c,alpha_a', [('attention', 0., .92),
+                                                     ('cas', .1, 0.),
+                                                     ('predictions', .1, .92)])
+def test_prediction_sources_thresholds(source, alpha_c, alpha_a):
+    gen = PseudoGTGenerator(source=source)
+    assert gen.needs_predictions
+    assert gen.predictor.min_cas_score == alpha_c
+    assert gen.predictor.min_attention_score == alpha_a
+
+
+def test_oracle_and_random_sources():
+    fg_true = np.zeros(LENGTHS.sum(), bool)
+    fg_true[3:5] = True  # video 0, snippets 3..4
+    oracle = PseudoGTGenerator(source='oracle', padding=1)
+    assert not oracle.needs_predictions
+    fg = oracle.foreground(LENGTHS, FPS, SIZE, 0, fg_mask=fg_true)
+    # dilation (2..5), padding 1 (1..6), fill rule adds the end snippet
+    assert fg[:10].nonzero()[0].tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert not fg[10:].any()
+    for source, p in (('biased_random', .6), ('uniform_random', .5)):
+        gen = PseudoGTGenerator(source=source)
+        big = np.full(200, 100)
+        fg = gen.foreground(big, np.full(200, 30.), np.full(200, 16.), 0)
+        assert abs(fg.mean() - p) < 0.01
+
+
+def test_label_statistics():
+    labels = np.array([1, 1, 0, 0, -1, 1], dtype=np.int8)
+    true = np.array([1, 0, 0, 1, 1, 1], dtype=bool)
+    s = label_statistics(labels, true)
+    assert s['fg_precision'] == pytest.approx(2 / 3)
+    assert s['fg_recall'] == pytest.approx(2 / 4)
+    assert s['bg_precision'] == pytest.approx(1 / 2)
+    assert s['coverage'] == pytest.approx(5 / 6)
+    assert s['w_fg'] == pytest.approx(2 / 5)
+
+
+def test_multilabel_video_label_loss():
+    """A two-class video's target is the normalized multi-hot label: its
+    loss is the mean of the two single-label losses (both classes count)."""
+    torch.manual_seed(0)
+    cas = torch.randn(1, 6, 4)
+    attention_time = torch.softmax(torch.randn(1, 6), dim=1)
+    mask = torch.ones(1, 6, dtype=torch.bool)
+    loss = RefineLocLoss(attention_dim=1)
+
+    def video_label(labels):
+        return loss.terms(
+            cas=cas,
+            attention=torch.zeros(1, 6, 1),
+            attention_time=attention_time,
+            mask=mask,
+            video_labels=torch.tensor([labels], dtype=torch.float))[
+                'video_label']
+
+    both = video_label([0, 1, 0, 1])
+    single = (video_label([0, 1, 0, 0]) + video_label([0, 0, 0, 1])) / 2
+    assert float(both) == pytest.approx(float(single), abs=1e-6)
+    assert float(video_label([0, 1, 0, 0])) != pytest.approx(float(both))
