@@ -5,11 +5,14 @@ import argparse
 import os
 import os.path as osp
 
+import torch
+
 import refineloc_mm  # noqa: F401  (patches mmaction/mmengine, registers)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
+from refineloc_mm.utils.launcher import set_launcher
 from refineloc_mm.utils.schedule import set_refinement_schedule
 
 
@@ -65,7 +68,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-    cfg.launcher = args.launcher
+    set_launcher(cfg, args.launcher)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -101,7 +104,12 @@ def main() -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        # mmengine leaves the process group open; gloo aborts at exit
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 if __name__ == '__main__':

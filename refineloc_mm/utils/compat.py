@@ -191,7 +191,31 @@ def patch_mmengine_checkpoint_loader() -> None:
     checkpoint.load_url = safe_load_url
 
 
+def patch_mmengine_cpu_launcher() -> None:
+    """Let ``--launcher pytorch`` run on machines without CUDA.
+
+    mmengine 0.10.7's ``_init_dist_pytorch`` always calls
+    ``torch.cuda.set_device``, which fails on a CPU-only torch; without CUDA
+    we initialize the process group (gloo, see
+    :func:`refineloc_mm.utils.launcher.set_launcher`) without it.
+    """
+    import mmengine.dist.utils as dist_utils
+    original = getattr(dist_utils._init_dist_pytorch, '__wrapped__',
+                       dist_utils._init_dist_pytorch)
+
+    def _init_dist_pytorch(backend: str,
+                           init_backend: str = 'torch',
+                           **kwargs) -> None:
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    _init_dist_pytorch.__wrapped__ = original
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+
 def apply_patches() -> None:
     """Apply every work-around; idempotent."""
     patch_mmaction_drn()
     patch_mmengine_checkpoint_loader()
+    patch_mmengine_cpu_launcher()
