@@ -3,91 +3,18 @@
 set: rounds, model reset, changing pseudo labels, the summary JSON, the
 results JSON, and resume after a stop in the middle of a round."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / 'tools' / 'data'))
-from generate_synthetic import generate_synthetic  # noqa: E402
-
-FEAT_DIM = 64  # two 32-d streams; the THUMOS config uses stream 1
+from helpers.runs import (load_labels, make_tiny_data, run_tool, state_dict,
+                          tiny_options, train)
 
 
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp('synthetic')
-    generate_synthetic(
-        str(out),
-        num_train=14,
-        num_test=8,
-        feat_dim=FEAT_DIM,
-        duration_scale=0.15,
-        seed=3)
-    return out
-
-
-def tiny_options(data_root):
-    """--cfg-options that point the synthetic config at the tiny set."""
-    half = FEAT_DIM // 2
-    opts = [
-        f'model.cls_head.in_channels={half}',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        'default_hooks.checkpoint.interval=1',
-        'default_hooks.logger.interval=1',
-        # loose inference thresholds so that a tiny model predicts segments
-        'model.cls_head.post_processor.min_cas_score=0.02',
-        'custom_hooks.0.generator.min_attention_score=0.5',
-    ]
-    for split in ('train_dataloader.dataset.dataset', 'val_dataloader.dataset',
-                  'test_dataloader.dataset'):
-        opts += [
-            f'{split}.data_root={data_root}', f'{split}.in_channels={half}'
-        ]
-    return opts
-
-
-def run_tool(*args, check=True):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, *map(str, args)],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed:\n{proc.stdout[-4000:]}\n'
-                             f'{proc.stderr[-4000:]}')
-    return proc
-
-
-def train(work_dir, data_root, rounds, epochs, *extra, options=()):
-    return run_tool('tools/train.py', 'configs/refineloc_synthetic.py',
-                    '--work-dir', work_dir, '--rounds', rounds,
-                    '--epochs-per-round', epochs, *extra, '--cfg-options',
-                    *tiny_options(data_root), *options)
-
-
-def load_labels(work_dir, round_idx):
-    with np.load(Path(work_dir) / 'pseudo_labels' /
-                 f'round_{round_idx}.npz') as f:
-        return f['labels'], list(f['video_names'])
-
-
-def state_dict(path):
-    from refineloc_mm.utils.compat import safe_torch_load
-    return safe_torch_load(str(path), map_location='cpu')['state_dict']
+    return make_tiny_data(tmp_path_factory.mktemp('synthetic'))
 
 
 @pytest.fixture(scope='module')

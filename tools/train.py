@@ -10,6 +10,7 @@ import torch
 import refineloc_mm  # noqa: F401  (patches mmaction/mmengine, registers)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+from mmengine.utils import import_modules_from_strings
 
 from mmaction.registry import RUNNERS
 from refineloc_mm.utils.launcher import set_launcher
@@ -96,6 +97,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     # --cfg-options come last: an explicit key overrides derived values
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        if 'custom_imports' in cfg:  # imports added on the command line
+            import_modules_from_strings(**cfg.custom_imports)
     return cfg
 
 

@@ -16,19 +16,22 @@ history and the summary travel in every checkpoint, so ``--resume``
 continues exactly where the run stopped.
 """
 import copy
+import hashlib
 import json
 import os
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import all_gather_object, get_dist_info, master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from torch.utils.data import DataLoader
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader, Subset
 
 from mmaction.registry import HOOKS, TASK_UTILS
 from ...datasets.pseudo_label_dataset import PseudoLabelDataset
@@ -63,6 +66,19 @@ class RefinementHook(Hook):
         num_workers (int): DataLoader workers for that pass. Defaults to 0.
         save_round_checkpoints (bool): Save ``round_{r}.pth`` (weights and
             refinement state) after each round. Defaults to True.
+        timeline_videos (Sequence[str], optional): Training videos whose
+            timeline (see ``tools/visualize.py``) is sent to the runner's
+            visualizer after each round, as ``timeline/<video>`` with the
+            round as step. Defaults to None.
+        num_timeline_videos (int): Without ``timeline_videos``, draw the
+            first this many training videos. Defaults to 0 (none).
+        progress_bar (bool): Show a progress bar while the training split
+            is scored for new pseudo labels. Defaults to True.
+
+    Besides the label statistics, the validation metrics and the
+    statistics of the labels that supervised the round go to the
+    visualizer after each round, keyed ``refinement/<metric>`` and
+    ``refinement/pgt_<stat>`` with the round as step.
     """
 
     priority = 'NORMAL'
@@ -75,7 +91,10 @@ class RefinementHook(Hook):
                  early_stop_rounds: Optional[int] = None,
                  batch_size: int = 32,
                  num_workers: int = 0,
-                 save_round_checkpoints: bool = True) -> None:
+                 save_round_checkpoints: bool = True,
+                 timeline_videos: Optional[Sequence[str]] = None,
+                 num_timeline_videos: int = 0,
+                 progress_bar: bool = True) -> None:
         if epochs_per_round < 1:
             raise ValueError('epochs_per_round must be >= 1')
         self.epochs_per_round = epochs_per_round
@@ -86,6 +105,9 @@ class RefinementHook(Hook):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.save_round_checkpoints = save_round_checkpoints
+        self.timeline_videos = list(timeline_videos or [])
+        self.num_timeline_videos = num_timeline_videos
+        self.progress_bar = progress_bar
         self.history: List[np.ndarray] = []
         self.summary: List[Dict] = []
         self._loaded_state: Optional[dict] = None
@@ -116,6 +138,7 @@ class RefinementHook(Hook):
         self.summary.append(entry)
         return entry
 
+    @master_only
     def _write_summary(self, runner: Runner) -> None:
         best = self.best_round()
         doc = dict(
@@ -144,6 +167,7 @@ class RefinementHook(Hook):
             self.history = [h.numpy().astype(bool) for h in state['history']]
             self.summary = json.loads(state['summary'])
             self._loaded_state = None
+        self._timeline_indices = self._select_timeline_videos(dataset)
         self._initial_lrs = [[
             group.get('initial_lr', group['lr'])
             for group in optim.param_groups
@@ -235,6 +259,7 @@ class RefinementHook(Hook):
         entry = self._entry(round_idx)
         runner.logger.info(f'Refinement round {round_idx} done: '
                            + json.dumps(entry))
+        self._visualize_round(runner, round_idx, entry)
         best = self.best_round()
         if (self.early_stop_rounds is not None and best is not None
                 and round_idx - best >= self.early_stop_rounds):
@@ -263,28 +288,55 @@ class RefinementHook(Hook):
         self.history = (self.history + [fg])[-keep:]
         labels = self.generator(self.history, dataset.num_snippets, round_idx)
         stats = label_statistics(labels, dataset.fg_masks)
+        stats['digest'] = self._check_identical_across_ranks(labels)
         dataset.set_labels(labels, stats['w_fg'])
         self._save_labels(runner, dataset, labels, round_idx + 1)
         runner.logger.info(
             f'Pseudo labels for round {round_idx + 1}: ' + ', '.join(
-                f'{k}={v:.4f}' for k, v in stats.items()))
+                f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}'
+                for k, v in stats.items()))
         runner.visualizer.add_scalars(
-            {f'refinement/{k}': v
-             for k, v in stats.items()}, step=runner.epoch + 1)
+            {
+                f'refinement/{k}': v
+                for k, v in stats.items() if isinstance(v, float)
+            },
+            step=runner.epoch + 1)
         return stats
+
+    @staticmethod
+    def _check_identical_across_ranks(labels: np.ndarray) -> str:
+        """SHA-1 of the labels, verified equal on every rank."""
+        digest = hashlib.sha1(labels.tobytes()).hexdigest()
+        _, world_size = get_dist_info()
+        if world_size > 1:
+            digests = all_gather_object(digest)
+            if len(set(digests)) != 1:
+                raise RuntimeError(
+                    f'pseudo labels differ across ranks: {digests}')
+        return digest
 
     def _predict_train_split(self, runner: Runner,
                              dataset: PseudoLabelDataset) -> List[np.ndarray]:
+        """Segments of every training video, in dataset order.
+
+        Under data parallelism rank r scores videos r, r + W, r + 2W, ...
+        (every video exactly once, no padding) and the segments are
+        gathered on all ranks.
+        """
         model = self._model(runner)
         was_training = model.training
         model.eval()
+        rank, world_size = get_dist_info()
+        indices = list(range(rank, len(dataset), world_size))
         loader = DataLoader(
-            dataset.dataset,
+            Subset(dataset.dataset, indices),
             batch_size=self.batch_size,
             shuffle=False,
             num_workers=self.num_workers,
             collate_fn=pseudo_collate)
         segments: List[np.ndarray] = []
+        bar = ProgressBar(len(loader.dataset)) if (
+            self.progress_bar and rank == 0) else None
         for data in loader:
             data = model.data_preprocessor(data, False)
             out = model.snippet_scores(data['inputs'], data['data_samples'])
@@ -297,10 +349,22 @@ class RefinementHook(Hook):
                                          out['foreground'],
                                          out['video_score'], out['mask'],
                                          sps))
+            if bar is not None:
+                bar.update(len(data['data_samples']))
+        if bar is not None:
+            bar.file.write('\n')
+            bar.file.flush()
         model.train(was_training)
-        return segments
+        if world_size == 1:
+            return segments
+        ordered: List[np.ndarray] = [None] * len(dataset)  # type: ignore
+        for idx, segs in all_gather_object((indices, segments)):
+            for i, seg in zip(idx, segs):
+                ordered[i] = seg
+        return ordered
 
     @staticmethod
+    @master_only
     def _save_labels(runner: Runner, dataset: PseudoLabelDataset,
                      labels: np.ndarray, round_idx: int) -> None:
         folder = osp.join(runner.work_dir, 'pseudo_labels')
@@ -315,6 +379,63 @@ class RefinementHook(Hook):
                     video_names=np.array(dataset.video_names))
 
         atomic_write(osp.join(folder, f'round_{round_idx}.npz'), write)
+
+    # ------------------------------------------------------ visual logging
+    def _select_timeline_videos(self,
+                                dataset: PseudoLabelDataset) -> List[int]:
+        if not self.timeline_videos:
+            return list(range(min(self.num_timeline_videos, len(dataset))))
+        index = {n: i for i, n in enumerate(dataset.video_names)}
+        missing = [n for n in self.timeline_videos if n not in index]
+        if missing:
+            raise ValueError(
+                f'RefinementHook: timeline_videos {missing} are not in the '
+                f'training split (e.g. {dataset.video_names[:3]}).')
+        return [index[n] for n in self.timeline_videos]
+
+    def _visualize_round(self, runner: Runner, round_idx: int,
+                         entry: Dict) -> None:
+        """Per-round scalars and timelines to the runner's visualizer."""
+        scalars = {
+            f'refinement/{k}': v
+            for k, v in entry.get('metrics', {}).items()
+        }
+        scalars.update({
+            f'refinement/pgt_{k}': v
+            for k, v in entry.get('pseudo_labels_used', {}).items()
+            if isinstance(v, float)
+        })
+        if scalars:
+            runner.visualizer.add_scalars(scalars, step=round_idx)
+        indices = getattr(self, '_timeline_indices', [])
+        if not indices or get_dist_info()[0] != 0:
+            return
+        try:
+            self._draw_timelines(runner, round_idx, indices)
+        except Exception as e:  # never stop a training run for a plot
+            runner.logger.warning(
+                f'Refinement round {round_idx}: timelines not drawn: '
+                f'{type(e).__name__}: {e}')
+
+    def _draw_timelines(self, runner: Runner, round_idx: int,
+                        indices: List[int]) -> None:
+        from ...visualization import (add_image_to_visualizer,
+                                      figure_to_rgb,
+                                      load_pseudo_label_rounds,
+                                      plot_timeline, score_videos,
+                                      video_pseudo_labels)
+        dataset = self._dataset(runner)
+        rounds = load_pseudo_label_rounds(runner.work_dir)
+        classes = dataset.metainfo['classes']
+        for data in score_videos(self._model(runner), dataset.dataset,
+                                 indices):
+            data.pseudo_labels = video_pseudo_labels(
+                rounds, data.video_name, data.num_snippets)
+            data.subtitle = f'model after round {round_idx}'
+            image = figure_to_rgb(plot_timeline(data, classes))
+            add_image_to_visualizer(runner.visualizer,
+                                    f'timeline/{data.video_name}', image,
+                                    round_idx)
 
     # -------------------------------------------------------- checkpoints
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
