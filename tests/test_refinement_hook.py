@@ -1,0 +1,83 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""The refinement hook's reset: fresh seeded weights, empty optimizer state,
+initial learning rate and rebuilt parameter schedulers."""
+import pytest
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import refineloc_mm  # noqa: F401
+from helpers.runs import REPO, make_tiny_data, tiny_options
+from refineloc_mm.engine.hooks import RefinementHook
+
+
+@pytest.fixture(scope='module')
+def runner(tmp_path_factory):
+    data = make_tiny_data(tmp_path_factory.mktemp('synthetic'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    opts = {}
+    for kv in tiny_options(data):
+        key, value = kv.split('=', 1)
+        opts[key] = DictAction._parse_iterable(value)
+    cfg.merge_from_dict(opts)
+    cfg.work_dir = str(tmp_path_factory.mktemp('work'))
+    cfg.train_cfg.max_epochs = 3
+    cfg.train_cfg.val_interval = 2
+    cfg.custom_hooks[0].epochs_per_round = 2
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0,
+             end=2)
+    ]
+    runner = Runner.from_cfg(cfg)
+    runner.train()  # round 0, labels for round 1, first epoch of round 1
+    return runner
+
+
+def hook_of(runner):
+    return next(h for h in runner.hooks if isinstance(h, RefinementHook))
+
+
+def test_reset_restores_optimizer_and_schedule(runner):
+    optim = runner.optim_wrapper.optimizer
+    assert len(optim.state) > 0
+    # during training, round 1 (epoch 3) started its warm-up again
+    lrs = runner.message_hub.get_scalar('train/lr').data[0]
+    assert lrs[-1] == pytest.approx(1e-4) and lrs[-5] == pytest.approx(1e-3)
+    lr_before = optim.param_groups[0]['lr']
+    old_schedulers = runner.param_schedulers
+    hook_of(runner)._reset(runner, 1)
+    assert len(optim.state) == 0
+    assert runner.param_schedulers is not old_schedulers
+    # a freshly built LinearLR starts again at start_factor x base lr
+    assert optim.param_groups[0]['lr'] == pytest.approx(1e-4)
+    assert lr_before == pytest.approx(1e-3)  # the warm-up has ended
+
+
+def test_reset_weights_are_fresh_and_seeded(runner):
+    model = runner.model
+    hook = hook_of(runner)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.)  # stands for training
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    hook._reset(runner, 1)
+    first = {k: v.clone() for k, v in model.state_dict().items()}
+    hook._reset(runner, 1)
+    again = {k: v.clone() for k, v in model.state_dict().items()}
+    hook._reset(runner, 2)
+    other = model.state_dict()
+    key = 'cls_head.fc_cas.linear_0.weight'
+    assert not torch.equal(trained[key], first[key])
+    assert torch.equal(first[key], again[key])  # seeded by the round
+    assert not torch.equal(first[key], other[key])
+    # a freshly initialized nn.Linear: |w| <= 1/sqrt(fan_in)
+    bound = 1 / first[key].shape[1]**0.5
+    assert first[key].abs().max() <= bound + 1e-6
+
+
+def test_labels_regenerated_for_next_round(runner):
+    dataset = runner.train_dataloader.dataset
+    labels = dataset.labels
+    assert (labels >= 0).any()
+    assert dataset.fg_weight == pytest.approx(
+        (labels == 0).sum() / (labels >= 0).sum())
