@@ -62,8 +62,11 @@ def run(*args, check=True, env=None, timeout=600):
                           text=True,
                           timeout=timeout)
     if check and proc.returncode != 0:
+        output = proc.stdout + proc.stderr
+        errors = '\n'.join(ln for ln in output.splitlines()
+                           if 'Error' in ln or 'error' in ln)
         raise AssertionError(f'{args} failed ({proc.returncode}):\n'
-                             f'{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}')
+                             f'{errors[-3000:]}\n---\n{output[-4000:]}')
     return proc
 
 
