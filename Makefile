@@ -23,14 +23,21 @@ $(DATA)/synthetic_test_groundtruth.csv: | $(STAMP)
 	$(PY) tools/data/generate_synthetic.py --out-dir $(DATA)
 
 # Train DEMO_ROUNDS refinement rounds with the THUMOS14 settings on the
-# synthetic set, test the best round and print the per-round table.
+# synthetic set, test the best round, draw the timelines of 3
+# training videos with the best round's model
+# ($(DEMO_DIR)/timelines/train/*.png), print the per-round table and plot it
+# ($(DEMO_DIR)/refinement_curves.png).
 demo: $(STAMP) $(DATA)/synthetic_test_groundtruth.csv
 	$(PY) tools/train.py configs/refineloc_synthetic.py --work-dir $(DEMO_DIR) \
 		--rounds $(DEMO_ROUNDS) --epochs-per-round $(DEMO_EPOCHS)
 	$(PY) tools/test.py configs/refineloc_synthetic.py \
 		$$($(PY) tools/analyze_refinement.py $(DEMO_DIR) --best-checkpoint) \
 		--work-dir $(DEMO_DIR)/test --dump $(DEMO_DIR)/results.json
-	$(PY) tools/analyze_refinement.py $(DEMO_DIR)
+	$(PY) tools/visualize.py configs/refineloc_synthetic.py \
+		$$($(PY) tools/analyze_refinement.py $(DEMO_DIR) --best-checkpoint) \
+		--work-dir $(DEMO_DIR) --videos 3
+	$(PY) tools/analyze_refinement.py $(DEMO_DIR) \
+		--out $(DEMO_DIR)/refinement_curves.png
 
 test: $(STAMP)
 	$(PY) -m ruff check .

@@ -11,5 +11,6 @@ from .utils.compat import apply_patches
 apply_patches()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import visualization  # noqa: E402,F401
 
 __version__ = '0.1.0'

@@ -3,11 +3,14 @@
 
 Prints a Markdown table with one row per round: validation mAP at every
 tIoU and their average, and the precision/recall/coverage of the pseudo
-labels that supervised the round (round 0 has none). ``--best-checkpoint``
-prints the path of the best round's checkpoint instead.
+labels that supervised the round (round 0 has none), and draws the same
+against the round into a PNG (``--out``, default
+``WORK_DIR/refinement_curves.png``). ``--best-checkpoint`` prints the path
+of the best round's checkpoint instead (and draws nothing).
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -64,6 +67,12 @@ def main() -> None:
         '--best-checkpoint',
         action='store_true',
         help='print the best round checkpoint path and exit')
+    parser.add_argument(
+        '--out',
+        help='PNG of the per-round curves (default '
+        'WORK_DIR/refinement_curves.png)')
+    parser.add_argument(
+        '--no-plot', action='store_true', help='print the table only')
     args = parser.parse_args()
     summary = load_summary(args.work_dir)
     if args.best_checkpoint:
@@ -75,6 +84,19 @@ def main() -> None:
     print(f"Validation mAP (%) per refinement round; best round by "
           f"{summary['best_metric']}: {summary.get('best_round')}")
     print(markdown_table(summary))
+    if not args.no_plot:
+        out = args.out or osp.join(args.work_dir, 'refinement_curves.png')
+        write_curves(summary, out)
+        print(f'Per-round curves: {out}', file=sys.stderr)
+
+
+def write_curves(summary: Dict, out: str) -> None:
+    """Draw the per-round curves of a summary into the PNG ``out``."""
+    # imported here: --best-checkpoint and the table need no matplotlib
+    from refineloc_mm.visualization.curves import plot_refinement_curves
+    folder = osp.dirname(osp.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    plot_refinement_curves(summary).savefig(out)
 
 
 if __name__ == '__main__':

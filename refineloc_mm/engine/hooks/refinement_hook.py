@@ -30,12 +30,12 @@ from mmengine.dist import all_gather_object, get_dist_info, master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
 from mmaction.registry import HOOKS, TASK_UTILS
 from ...datasets.pseudo_label_dataset import PseudoLabelDataset
 from ...models.task_modules.pseudo_gt_generator import label_statistics
+from ...visualization.progress import Progress
 
 SUMMARY_FILE = 'refinement_summary.json'
 
@@ -335,8 +335,10 @@ class RefinementHook(Hook):
             num_workers=self.num_workers,
             collate_fn=pseudo_collate)
         segments: List[np.ndarray] = []
-        bar = ProgressBar(len(loader.dataset)) if (
-            self.progress_bar and rank == 0) else None
+        progress = Progress(
+            len(loader.dataset),
+            desc='Pseudo labels: scoring the training videos',
+            enabled=self.progress_bar and rank == 0)
         for data in loader:
             data = model.data_preprocessor(data, False)
             out = model.snippet_scores(data['inputs'], data['data_samples'])
@@ -349,11 +351,8 @@ class RefinementHook(Hook):
                                          out['foreground'],
                                          out['video_score'], out['mask'],
                                          sps))
-            if bar is not None:
-                bar.update(len(data['data_samples']))
-        if bar is not None:
-            bar.file.write('\n')
-            bar.file.flush()
+            progress.update(len(data['data_samples']))
+        progress.close()
         model.train(was_training)
         if world_size == 1:
             return segments
