@@ -1,0 +1,184 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""Smoke test of tools/benchmark.py on a tiny synthetic set (every stage,
+a 1 x 1 schedule, the ActivityNet-scale metric) and unit tests of its
+report logic."""
+import importlib.util
+import json
+import math
+
+import pytest
+
+from helpers.runs import REPO, make_tiny_data, run_tool, tiny_options
+
+REPEATS = 2
+TRAIN_EPOCHS = 3
+ROUND_END = ('regenerate', 'test_forward', 'post_processing', 'map_thumos')
+TIMED = ('predict_train', ) + ROUND_END + ('map_anet', )
+TABLE_KEYS = {
+    'train_epoch', 'train_gflops', 'regenerate', 'predict_train',
+    'generation', 'test_forward', 'post_processing', 'map_thumos',
+    'map_thumos_first', 'round_end', 'map_anet', 'schedule_wall',
+    'schedule_peak_rss', 'schedule_tree_pss', 'schedule_map50',
+    'benchmark_peak_rss'
+}
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'refineloc_benchmark_tool', REPO / 'tools' / 'benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) \
+        and value > 0
+
+
+@pytest.fixture(scope='module')
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp('benchmark')
+    data = make_tiny_data(root / 'data', num_train=10, num_test=6)
+    out = root / 'out' / 'benchmark.json'
+    proc = run_tool(
+        'tools/benchmark.py', '--data-dir', data, '--repeats', REPEATS,
+        '--train-epochs', TRAIN_EPOCHS, '--schedule-rounds', 1,
+        '--schedule-epochs', 1, '--anet-metric', '--out', out,
+        '--work-dir', root / 'work', '--cfg-options', *tiny_options(data),
+        timeout=300)
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_every_stage_is_measured(report):
+    doc, _ = report
+    stages = doc['stages']
+    for name in ('train_epoch', 'train_gflops', 'round_end') + TIMED:
+        assert _positive(stages[name]['median']), name
+    for name in TIMED:
+        samples = stages[name]['samples']
+        assert len(samples) == REPEATS, name
+        assert all(_positive(t) for t in samples), name
+        assert stages[name]['median'] == pytest.approx(
+            sum(samples) / REPEATS), name  # the median of two
+    epochs = stages['train_epoch']['samples']
+    assert len(epochs) == TRAIN_EPOCHS and all(_positive(t) for t in epochs)
+    # the warm-up epoch is not part of the median
+    assert stages['train_epoch']['warmup'] == epochs[0]
+    assert stages['train_epoch']['median'] == pytest.approx(
+        sum(epochs[1:]) / 2)
+    assert stages['round_end']['median'] == pytest.approx(
+        sum(stages[n]['median'] for n in ROUND_END))
+    assert stages['generation']['median'] >= 0
+    assert _positive(stages['benchmark_peak_rss_bytes'])
+
+
+def test_flops_follow_the_model_and_the_split(report):
+    doc, _ = report
+    epoch = doc['stages']['train_epoch']
+    train = doc['data']['train']
+    assert epoch['videos'] == train['num_videos'] == 10
+    assert epoch['snippets'] == train['num_snippets']
+    # in_channels 32, 20 classes, k = 1, two layers (widths halve, at least
+    # the output): cas 32 -> 20 -> 20, attention 32 -> 16 -> 1
+    forward = 2 * (32 * 20 + 20 * 20 + 32 * 16 + 16 * 1)
+    assert epoch['flops_per_snippet_forward'] == forward
+    assert epoch['flops'] == 3 * forward * train['num_snippets']
+    assert doc['stages']['train_gflops']['median'] == pytest.approx(
+        epoch['flops'] / epoch['median'] / 1e9)
+
+
+def test_round_end_details_and_metric_scale(report):
+    doc, _ = report
+    details = doc['stages']['round_end_details']
+    assert details['test_videos'] == doc['data']['test']['num_videos'] == 6
+    assert details['test_snippets'] == doc['data']['test']['num_snippets']
+    assert set(details['test_metrics']) == {
+        f'mAP@{t:g}'
+        for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    } | {'average_mAP'}
+    anet = doc['stages']['map_anet']
+    assert anet['videos'] == 2303 and anet['predictions'] == 50000
+    assert 3000 <= anet['ground_truth'] <= 4000
+    assert 0 < anet['average_mAP'] < 1
+
+
+def test_schedule(report):
+    doc, _ = report
+    sched = doc['stages']['schedule']
+    assert (sched['rounds'], sched['epochs']) == (1, 1)
+    assert _positive(sched['wall_s'])
+    assert _positive(sched['peak_rss_largest_process_bytes'])
+    assert _positive(sched['peak_pss_tree_bytes'])
+    assert sched['best_round'] == 0
+    assert 0 <= sched['best_map50'] <= 1
+    assert list(sched['map50_per_round']) == ['0']
+
+
+def test_table_and_json_agree(report):
+    doc, stdout = report
+    rows = {r['key']: r for r in doc['table']}
+    assert set(rows) == TABLE_KEYS
+    # a tiny set is not the reference's data: no reference, no verdicts
+    # on the scale-bound targets
+    assert doc['reference_applies'] is False
+    assert rows['train_epoch']['reference'] is None
+    assert rows['round_end']['met'] is None
+    assert rows['map_anet']['met'] is not None
+    assert rows['train_epoch']['value'] == doc['stages']['train_epoch'][
+        'median']
+    assert doc['markdown'] in stdout
+    assert doc['markdown'].startswith(
+        '| stage | this project (median) | reference | ratio | target |')
+    for row in doc['table']:
+        assert f'| {row["stage"]} |' in doc['markdown']
+    machine = doc['machine']
+    assert machine['device'] == 'cpu' and machine['torch_threads'] >= 1
+    assert 'tools/benchmark.py' in doc['command']
+
+
+def test_targets_against_the_reference():
+    tool = _load_tool()
+    stage = dict(median=1.0, first=1.0)
+    res = dict(
+        train_epoch=dict(median=1.5),
+        train_gflops=dict(median=323.0),
+        regenerate=dict(stage),
+        predict_train=dict(stage),
+        generation=dict(median=0.0),
+        test_forward=dict(median=0.3),
+        post_processing=dict(median=0.05),
+        map_thumos=dict(median=0.05, first=0.1),
+        round_end=dict(median=1.4),
+        benchmark_peak_rss_bytes=10**9)
+    rows = {r['key']: r for r in tool.build_rows(res)}
+    assert rows['train_epoch']['met'] is True  # 1.5 <= 1.2 x 1.38
+    assert rows['train_epoch']['ratio'] == pytest.approx(1.5 / 1.38)
+    assert rows['round_end']['met'] is True
+    res['train_epoch']['median'] = 1.7
+    res['round_end']['median'] = 1.6
+    rows = {r['key']: r for r in tool.build_rows(res)}
+    assert rows['train_epoch']['met'] is False
+    assert rows['round_end']['met'] is False
+    res['schedule'] = dict(
+        rounds=4,
+        epochs=10,
+        wall_s=95.0,
+        peak_rss_largest_process_bytes=1.5e9,
+        peak_pss_tree_bytes=1.2e9,
+        best_round=2,
+        best_map50=0.25,
+        reference_map50=24.0)
+    rows = {r['key']: r for r in tool.build_rows(res)}
+    assert rows['schedule_wall']['met'] is False
+    assert rows['schedule_peak_rss']['met'] is True
+    assert rows['schedule_map50']['met'] is True
+    assert rows['schedule_map50']['value'] == pytest.approx(25.0)
+
+
+def test_bad_arguments_are_refused():
+    proc = run_tool(
+        'tools/benchmark.py', '--train-epochs', 1, '--skip-schedule',
+        check=False, timeout=120)
+    assert proc.returncode == 2
+    assert 'warm-up' in proc.stderr
