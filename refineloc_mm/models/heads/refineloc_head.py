@@ -233,9 +233,10 @@ class RefineLocHead(BaseModule):
 
 def unpack(packed: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Scatter packed rows [S, C] into a zero-padded [B, T, C] tensor."""
-    out = packed.new_zeros(mask.shape + packed.shape[1:])
-    out[mask] = packed
-    return out
+    out = packed.new_zeros((mask.numel(), ) + packed.shape[1:])
+    index = mask.flatten().nonzero().squeeze(1)
+    return out.index_copy(0, index, packed).view(mask.shape +
+                                                  packed.shape[1:])
 
 
 def snippet_durations(data_samples: SampleList) -> List[float]:

@@ -56,7 +56,8 @@ class RefineLocLoss(nn.Module):
               mask: torch.Tensor,
               video_labels: torch.Tensor,
               pseudo_labels: Optional[torch.Tensor] = None,
-              fg_weight: Optional[float] = None) -> Dict[str, torch.Tensor]:
+              fg_weight: Optional[float] = None,
+              skip_unweighted: bool = False) -> Dict[str, torch.Tensor]:
         """The unweighted loss terms, each averaged over the videos.
 
         Args:
@@ -69,6 +70,8 @@ class RefineLocLoss(nn.Module):
             pseudo_labels (Tensor, optional): [B, T] long in {-1, 0, 1};
                 -1 (and padding) is ignored. None means no pseudo labels.
             fg_weight (float, optional): w_fg of the current pseudo labels.
+            skip_unweighted (bool): Return zeros for the regularizers whose
+                weight is 0 instead of computing them. Defaults to False.
 
         Returns:
             dict[str, Tensor]: scalars ``video_label``, ``l1``,
@@ -84,20 +87,24 @@ class RefineLocLoss(nn.Module):
         per_snippet = torch.einsum('btn,bn->bt', log_cas, target)
         video_label = -(attention_time * per_snippet * maskf).sum(1)
 
-        # L1 on the raw attention logits, mean over T x k per video.
-        l1 = (attention.abs() * maskf.unsqueeze(-1)).sum((1, 2)) / (
-            lengths * attention.shape[-1])
-
-        # Group sparsity: mean |Abar_time[t+1] - Abar_time[t]| per video.
-        pair_mask = (mask[:, 1:] & mask[:, :-1]).to(cas.dtype)
-        diffs = (attention_time[:, 1:] - attention_time[:, :-1]).abs()
-        group_sparsity = (diffs * pair_mask).sum(1) / pair_mask.sum(1).clamp(
-            min=1)
+        zero = cas.new_zeros(())
+        l1 = group_sparsity = zero
+        if not (skip_unweighted and self.alpha_l1 == 0):
+            # L1 on the raw attention logits, mean over T x k per video.
+            l1 = ((attention.abs() * maskf.unsqueeze(-1)).sum(
+                (1, 2)) / (lengths * attention.shape[-1])).mean()
+        if not (skip_unweighted and self.alpha_gs == 0):
+            # Group sparsity: mean |Abar_time[t+1] - Abar_time[t]| per
+            # video.
+            pair_mask = (mask[:, 1:] & mask[:, :-1]).to(cas.dtype)
+            diffs = (attention_time[:, 1:] - attention_time[:, :-1]).abs()
+            group_sparsity = ((diffs * pair_mask).sum(1) /
+                              pair_mask.sum(1).clamp(min=1)).mean()
 
         return dict(
             video_label=video_label.mean(),
-            l1=l1.mean(),
-            group_sparsity=group_sparsity.mean(),
+            l1=l1,
+            group_sparsity=group_sparsity,
             pseudo_gt=self.pseudo_gt_loss(attention, mask, pseudo_labels,
                                           fg_weight))
 
@@ -144,7 +151,7 @@ class RefineLocLoss(nn.Module):
     def forward(self, **kwargs) -> Dict[str, torch.Tensor]:
         """The weighted terms, named so that mmengine logs each of them and
         sums them into ``loss`` (see :meth:`terms` for the arguments)."""
-        t = self.terms(**kwargs)
+        t = self.terms(**kwargs, skip_unweighted=True)
         return dict(
             loss_video_label=t['video_label'],
             loss_l1=self.alpha_l1 * t['l1'],
