@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
 from mmaction.registry import RUNNERS
+from refineloc_mm.datasets import apply_checkpoint_classes
 from refineloc_mm.utils.launcher import set_launcher
 from refineloc_mm.utils.schedule import refinement_hooks
 
@@ -80,6 +81,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    # score with the class mapping the checkpoint was trained with
+    apply_checkpoint_classes(cfg, args.checkpoint)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     try:

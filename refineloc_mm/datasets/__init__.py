@@ -1,8 +1,14 @@
+from .base_snippet_dataset import AnnotationError, BaseSnippetDataset
+from .class_mapping import apply_checkpoint_classes, checkpoint_classes
+from .collate import packed_snippet_collate
+from .npy_feature_dataset import NpySnippetFeatureDataset
 from .pseudo_label_dataset import PseudoLabelDataset
 from .snippet_feature_dataset import SnippetFeatureDataset
 from .transforms import LoadSnippetFeatures, PackSnippetInputs
 
 __all__ = [
     'PseudoLabelDataset', 'SnippetFeatureDataset', 'LoadSnippetFeatures',
-    'PackSnippetInputs'
+    'PackSnippetInputs', 'BaseSnippetDataset', 'NpySnippetFeatureDataset',
+    'AnnotationError', 'checkpoint_classes', 'apply_checkpoint_classes',
+    'packed_snippet_collate'
 ]

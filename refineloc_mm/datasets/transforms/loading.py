@@ -1,5 +1,5 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""Loading of snippet features from the split's HDF5 file."""
+"""Loading of one video's snippet features, lazily, in any layout."""
 import os
 from typing import Dict, Tuple
 
@@ -14,15 +14,29 @@ from mmaction.registry import TRANSFORMS
 class LoadSnippetFeatures(BaseTransform):
     """Read one video's features ([T, D] -> stream -> [T, D']) lazily.
 
-    HDF5 handles are not fork-safe, so each process (main process or
-    DataLoader worker) opens the file itself on first use and keeps it.
+    Dispatches on the ``feature_format`` key the dataset sets:
 
-    Required keys: ``feature_file``, ``video_name``, ``stream``,
-    ``num_snippets``. Added key: ``features`` (float32 [T, D']).
+    - ``'hdf5'`` (the default when absent; :class:`SnippetFeatureDataset`):
+      the video's dataset in ``feature_file``. HDF5 handles are not
+      fork-safe, so each process (main process or DataLoader worker)
+      opens the file itself on first use and keeps it.
+    - ``'npy'`` (:class:`NpySnippetFeatureDataset`): the files
+      ``feature_paths``, each memory-mapped, cut to ``num_snippets`` rows
+      and its ``feature_columns`` range, copied, unmapped and
+      concatenated along D. Nothing stays mapped between videos, so the
+      process never holds more than the current video.
+
+    Features stored as float16 (or float64) are converted to float32 per
+    video.
+
+    Required keys: ``video_name``, ``num_snippets`` and ``feature_file`` +
+    ``stream`` (hdf5) or ``feature_paths`` + ``feature_columns`` (+
+    ``feature_rows``) (npy). Added key: ``features`` (float32 [T, D']).
 
     Raises:
-        ValueError: NaN or Inf values, or a shape that changed since the
-            dataset was indexed, naming the file and the video.
+        ValueError: NaN or Inf values, an unreadable file, or a shape that
+            changed since the dataset was indexed, naming the file and the
+            video.
     """
 
     def __init__(self) -> None:
@@ -40,7 +54,7 @@ class LoadSnippetFeatures(BaseTransform):
         # handles never travel to another process
         return dict(self.__dict__, _handles={})
 
-    def transform(self, results: Dict) -> Dict:
+    def _load_hdf5(self, results: Dict) -> Tuple[np.ndarray, str]:
         path, name = results['feature_file'], results['video_name']
         data = self._file(path)[name]
         feats = np.asarray(data, dtype=np.float32)
@@ -52,10 +66,50 @@ class LoadSnippetFeatures(BaseTransform):
         if stream != 2:
             half = feats.shape[1] // 2
             feats = feats[:, half:] if stream == 1 else feats[:, :half]
+        return feats, path
+
+    @staticmethod
+    def _load_npy(results: Dict) -> Tuple[np.ndarray, str]:
+        name, num = results['video_name'], results['num_snippets']
+        paths = results['feature_paths']
+        rows = results.get('feature_rows') or [None] * len(paths)
+        parts = []
+        for path, (start, stop), expected in zip(paths,
+                                                 results['feature_columns'],
+                                                 rows):
+            try:
+                mapped = np.load(path, mmap_mode='r', allow_pickle=False)
+            except (OSError, ValueError) as e:
+                raise ValueError(f'{path}: cannot read the features of '
+                                 f'video "{name}": {e}') from None
+            if mapped.ndim != 2 or mapped.shape[0] < num or (
+                    expected is not None and mapped.shape[0] != expected):
+                shape = mapped.shape
+                del mapped
+                raise ValueError(
+                    f'{path}: features of video "{name}" have shape {shape},'
+                    f' but {expected or num} snippets when the dataset was '
+                    'indexed.')
+            # a copy: the mapping is released right away
+            parts.append(np.array(mapped[:num, start:stop], dtype=np.float32))
+            del mapped
+        feats = parts[0] if len(parts) == 1 else np.concatenate(parts, 1)
+        return feats, ' + '.join(paths)
+
+    def transform(self, results: Dict) -> Dict:
+        fmt = results.get('feature_format', 'hdf5')
+        if fmt == 'hdf5':
+            feats, source = self._load_hdf5(results)
+        elif fmt == 'npy':
+            feats, source = self._load_npy(results)
+        else:
+            raise ValueError(f'unknown feature_format {fmt!r} (video '
+                             f'"{results["video_name"]}")')
         if not np.isfinite(feats).all():
             bad = np.argwhere(~np.isfinite(feats))[0]
             raise ValueError(
-                f'{path}: features of video "{name}" contain NaN or Inf '
-                f'(first at snippet {bad[0]}, channel {bad[1]}).')
+                f'{source}: features of video "{results["video_name"]}" '
+                f'contain NaN or Inf (first at snippet {bad[0]}, channel '
+                f'{bad[1]}).')
         results['features'] = np.ascontiguousarray(feats)
         return results
