@@ -1,43 +1,6 @@
-# RefineLoc, ActivityNet v1.2, I3D features (both streams): the authors'
-# best setting (METHOD.md).
+# RefineLoc, ActivityNet v1.2, I3D features (both streams) in the reference
+# layout (HDF5 + CSV): the authors' best setting (METHOD.md).
 _base_ = [
-    '_base_/models/refineloc_i3d.py',
-    '_base_/datasets/activitynet12_features.py',
-    '_base_/schedules/adam_refinement.py', '_base_/default_runtime.py'
-]
-
-model = dict(
-    cls_head=dict(
-        num_classes=100,
-        in_channels=2048,
-        num_layers=2,
-        attention_dim=2,
-        loss=dict(alpha_pgt=4., weighted=False),
-        post_processor=dict(
-            top_k=2, min_cas_score=0.005, min_attention_score=0.5,
-            padding=2)))
-
-optim_wrapper = dict(optimizer=dict(lr=1e-4))
-num_rounds = 50
-epochs_per_round = 50
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='average_mAP',
-        early_stop_rounds=3,
-        generator=dict(
-            type='PseudoGTGenerator',
-            source='predictions',
-            top_k=3,
-            min_cas_score=0.05,
-            min_attention_score=0.5,
-            padding=2,
-            from_m_iterations=1,
-            dropout=0.2))
+    '_base_/recipes/refineloc_activitynet12_i3d.py',
+    '_base_/datasets/activitynet12_features.py'
 ]
