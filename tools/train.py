@@ -31,7 +31,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic-mixed-precision training')
+        help='enable automatic-mixed-precision training (float16 with '
+        'loss scaling on CUDA, bfloat16 autocast on CPU)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -77,10 +78,14 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
+        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper',
+                                 'BFloat16OptimWrapper'], \
             f'`--amp` is not supported for optimizer wrapper {optim_wrapper}'
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # mmengine's AmpOptimWrapper needs CUDA: bfloat16 on CPU
+            cfg.optim_wrapper.type = 'BFloat16OptimWrapper'
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -36,14 +36,14 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
+    collate_fn=dict(type='packed_snippet_collate'),
     dataset=dict(type='PseudoLabelDataset', dataset=train_split))
 val_dataloader = dict(
     batch_size=16,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
+    collate_fn=dict(type='packed_snippet_collate'),
     dataset=test_split)
 test_dataloader = val_dataloader
 

@@ -57,15 +57,17 @@ class LoadSnippetFeatures(BaseTransform):
     def _load_hdf5(self, results: Dict) -> Tuple[np.ndarray, str]:
         path, name = results['feature_file'], results['video_name']
         data = self._file(path)[name]
-        feats = np.asarray(data, dtype=np.float32)
-        if feats.shape[0] != results['num_snippets']:
+        if data.ndim != 2 or data.shape[0] != results['num_snippets']:
             raise ValueError(
-                f'{path}: video "{name}" has {feats.shape[0]} snippets, but '
-                f'{results["num_snippets"]} when the dataset was indexed.')
+                f'{path}: video "{name}" has shape {data.shape}, but '
+                f'{results["num_snippets"]} snippets when the dataset was '
+                'indexed.')
+        # read only the selected stream's columns (an HDF5 hyperslab)
         stream = results.get('stream', 2)
-        if stream != 2:
-            half = feats.shape[1] // 2
-            feats = feats[:, half:] if stream == 1 else feats[:, :half]
+        half = data.shape[1] // 2
+        columns = {0: slice(0, half), 1: slice(half, None)}.get(
+            stream, slice(None))
+        feats = data[:, columns].astype(np.float32, copy=False)
         return feats, path
 
     @staticmethod

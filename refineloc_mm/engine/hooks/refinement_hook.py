@@ -25,7 +25,6 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.dist import all_gather_object, get_dist_info, master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -33,6 +32,7 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader, Subset
 
 from mmaction.registry import HOOKS, TASK_UTILS
+from ...datasets.collate import packed_snippet_collate
 from ...datasets.pseudo_label_dataset import PseudoLabelDataset
 from ...models.task_modules.pseudo_gt_generator import label_statistics
 from ...visualization.progress import Progress
@@ -333,7 +333,7 @@ class RefinementHook(Hook):
             batch_size=self.batch_size,
             shuffle=False,
             num_workers=self.num_workers,
-            collate_fn=pseudo_collate)
+            collate_fn=packed_snippet_collate)
         segments: List[np.ndarray] = []
         progress = Progress(
             len(loader.dataset),

@@ -142,8 +142,9 @@ class RefineLocHead(BaseModule):
             tuple[Tensor, Tensor]: class activation sequence C [B, T, N] and
             attention logits A [B, T, k], zero on padding.
         """
-        return (unpack(self.fc_cas(x), mask),
-                unpack(self.fc_attention(x), mask))
+        # float32 from here on (the MLPs may run under bfloat16 autocast)
+        return (unpack(self.fc_cas(x).float(), mask),
+                unpack(self.fc_attention(x).float(), mask))
 
     def video_level(self, cas: torch.Tensor, attention: torch.Tensor,
                     mask: torch.Tensor) -> Dict[str, torch.Tensor]:
