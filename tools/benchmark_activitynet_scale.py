@@ -40,6 +40,8 @@ from typing import Dict, List
 
 import numpy as np
 
+from refineloc_mm.visualization.progress import track_progress
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
     npy=osp.join(REPO, 'configs', 'refineloc_activitynet12_npy.py'),
@@ -78,7 +80,8 @@ def generate(out_dir: str, fmt: str, num_videos: int, mean_snippets: int,
         h5 = h5py.File(osp.join(out_dir, 'train_features.hdf5'), 'w')
     else:
         os.makedirs(osp.join(out_dir, 'features'), exist_ok=True)
-    for i, t in enumerate(lengths):
+    for i, t in enumerate(
+            track_progress(lengths, desc='Writing the synthetic split')):
         t = int(t)
         name = f'v_{i:06d}'
         fps = float(rng.choice(fps_choices))

@@ -30,6 +30,7 @@ import numpy as np
 
 from refineloc_mm.datasets.snippet_feature_dataset import \
     read_groundtruth_csv
+from refineloc_mm.visualization.progress import track_progress
 
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
@@ -57,7 +58,8 @@ def convert(features: str,
         if osp.abspath(out) == osp.abspath(features):
             raise ValueError(f'{out} would overwrite its input')
         with h5py.File(features, 'r') as src, h5py.File(out, 'w') as dst:
-            for name in videos:
+            for name in track_progress(
+                    videos, desc=f'Converting {features}'):
                 if name not in src:
                     raise ValueError(f'Video "{name}" of {groundtruth} has '
                                      f'no features in {features}.')
@@ -77,7 +79,9 @@ def convert(features: str,
         with open(json_path) as f:
             doc = json.load(f)
     with h5py.File(features, 'r') as src:
-        for name, info in videos.items():
+        for name, info in track_progress(
+                videos.items(), total=len(videos),
+                desc=f'Converting {features}'):
             if name not in src:
                 raise ValueError(f'Video "{name}" of {groundtruth} has no '
                                  f'features in {features}.')

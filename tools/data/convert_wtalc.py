@@ -42,6 +42,7 @@ import numpy as np
 
 from refineloc_mm.datasets.object_npy import (load_object_npy,
                                               stream_object_npy, to_str)
+from refineloc_mm.visualization.progress import Progress
 
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
@@ -141,8 +142,10 @@ def convert(features: str,
     dtype = np.float16 if float16 else np.float32
     counts = dict(written=0, other_subset=0, no_segments=0)
     kept = {}
+    progress = Progress(len(names), desc=f'Converting {features}')
 
     def write(i: int, arr: np.ndarray) -> None:
+        progress.update()
         if i >= len(names):
             raise ConversionError(
                 f'{features}: more feature arrays than the {len(names)} '
@@ -172,6 +175,7 @@ def convert(features: str,
         counts['written'] += 1
 
     n = stream_object_npy(features, write)
+    progress.close()
     if n != len(names):
         raise ConversionError(
             f'{features} holds {n} feature arrays for {len(names)} videos '
