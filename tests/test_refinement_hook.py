@@ -28,6 +28,10 @@ def runner(tmp_path_factory):
         dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0,
              end=2)
     ]
+    cfg.visualizer.vis_backends = [
+        dict(type='LocalVisBackend'),
+        dict(type='TensorboardVisBackend')
+    ]
     runner = Runner.from_cfg(cfg)
     runner.train()  # round 0, labels for round 1, first epoch of round 1
     return runner
@@ -81,3 +85,21 @@ def test_labels_regenerated_for_next_round(runner):
     assert (labels >= 0).any()
     assert dataset.fg_weight == pytest.approx(
         (labels == 0).sum() / (labels >= 0).sum())
+
+
+def test_tensorboard_gets_per_round_scalars(runner):
+    """A TensorBoard user sees the rounds: per-round metrics and pseudo-label
+    statistics are written as scalars with the round as step."""
+    import glob
+
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    events = glob.glob(f'{runner.log_dir}/vis_data/**/events.out.*',
+                       recursive=True)
+    assert events, runner.log_dir
+    acc = EventAccumulator(events[0])
+    acc.Reload()
+    tags = acc.Tags()['scalars']
+    assert 'refinement/mAP@0.5' in tags
+    assert [e.step for e in acc.Scalars('refinement/mAP@0.5')] == [0]
+    assert any(t.startswith('refinement/fg_precision') for t in tags)
