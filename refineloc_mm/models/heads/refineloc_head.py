@@ -116,12 +116,6 @@ class RefineLocHead(BaseModule):
         self.loss_module = MODELS.build(loss)
         self.post_processor = TASK_UTILS.build(post_processor)
 
-    def reset_parameters(self) -> None:
-        """Re-draw every linear layer as a freshly built head would."""
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                m.reset_parameters()
-
     def init_weights(self) -> None:
         """Default PyTorch init unless an ``init_cfg`` asks otherwise."""
         if self.init_cfg:

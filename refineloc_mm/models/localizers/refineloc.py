@@ -3,7 +3,7 @@
 from typing import Dict, Optional, Tuple, Union
 
 import torch
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, BaseModule
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
@@ -51,10 +51,14 @@ class RefineLoc(BaseModel):
         self.cls_head = MODELS.build(cls_head)
 
     def reset_parameters(self) -> None:
-        """Fresh weights for a new refinement round (model reset)."""
+        """Fresh weights for a new refinement round (model reset): every
+        layer is re-drawn as when built, then the ``init_cfg``s (e.g.
+        pretrained backbone weights) are applied again."""
         for m in self.modules():
             if m is not self and hasattr(m, 'reset_parameters'):
                 m.reset_parameters()
+            if isinstance(m, BaseModule):
+                m.is_init = False  # let init_weights run again
         self.init_weights()
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
