@@ -449,7 +449,11 @@ class RefinementHook(Hook):
             rounds_done=sum('end_epoch' in e for e in self.summary))
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Keep the refinement state of a resumed checkpoint; ``load_from``
+        (fine-tuning from weights) starts a fresh refinement."""
         state = checkpoint.get('refinement')
+        if not runner.cfg.get('resume', False):
+            state = None
         if state is not None and state['fg_weight'] is None:
             state['fg_weight'] = float('nan')
         self._loaded_state = state
