@@ -12,3 +12,4 @@ __all__ = [
     'AnnotationError', 'checkpoint_classes', 'apply_checkpoint_classes',
     'packed_snippet_collate'
 ]
+from .raw_video_dataset import RawVideoSnippetDataset  # noqa: F401

@@ -9,3 +9,4 @@ __all__ = [
     'SnippetDataPreprocessor', 'RefineLocHead', 'RefineLoc', 'RefineLocLoss',
     'ActionSegmentPredictor', 'PseudoGTGenerator'
 ]
+from .backbones import SnippetClipBackbone  # noqa: F401

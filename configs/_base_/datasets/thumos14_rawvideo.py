@@ -1,0 +1,63 @@
+# THUMOS14 raw videos (no pre-extracted features): the reference
+# ground-truth CSVs plus one video file per video name. A video has
+# T = floor(video-num-frames / snippet_size) snippets, as its features
+# would; SampleSnippetFrames decodes `clip_len` frames per snippet with
+# MMAction2's own transforms. Leaf configs set the pipeline for their
+# backbone (FormatShape NCTHW for 3D, NCHW for 2D backbones).
+#   data/thumos14/videos/{validation,test}/<video-name>.mp4
+dataset_type = 'RawVideoSnippetDataset'
+data_root = 'data/thumos14'
+snippet_size = 16
+clip_len = 8
+classes = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',
+           '13', '14', '15', '16', '17', '18', '19')
+
+# 3D layout by default: inputs [T, C, clip_len, H, W] per video
+pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleSnippetFrames', clip_len=clip_len),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 128)),
+    dict(type='CenterCrop', crop_size=112),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackSnippetClips', input_format='NCTHW'),
+]
+train_split = dict(
+    type=dataset_type,
+    data_root=data_root,
+    ann_file='thumos14_valid_groundtruth.csv',
+    video_dir='videos/validation',
+    filename_tmpl='{}.mp4',
+    snippet_size=snippet_size,
+    classes=classes,
+    pipeline=pipeline)
+test_split = dict(
+    type=dataset_type,
+    data_root=data_root,
+    ann_file='thumos14_test_groundtruth.csv',
+    video_dir='videos/test',
+    filename_tmpl='{}.mp4',
+    snippet_size=snippet_size,
+    classes=classes,
+    pipeline=pipeline,
+    test_mode=True)
+
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='packed_snippet_collate'),
+    dataset=dict(type='PseudoLabelDataset', dataset=train_split))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='packed_snippet_collate'),
+    dataset=test_split)
+test_dataloader = val_dataloader
+
+val_evaluator = dict(
+    type='TemporalmAP', tiou_thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
+test_evaluator = val_evaluator

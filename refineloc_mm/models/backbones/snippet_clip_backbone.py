@@ -1,0 +1,113 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""Any MMAction2 backbone applied to snippet clips, one vector per snippet.
+
+``RefineLoc(backbone=...)`` applies its backbone to the packed snippets;
+this wrapper makes that work for 2D (per-frame) and 3D (per-clip)
+backbones alike and bounds memory on long videos:
+
+- ``mode='3d'``: [S, C, s', H, W] -> backbone (+ neck) -> global average
+  pooling -> [S, D];
+- ``mode='2d'``: [S, s', C, H, W] -> the S * s' frames through the
+  backbone (+ neck) -> global average pooling -> mean over each snippet's
+  s' frames -> [S, D];
+- ``chunk_size``: snippets are encoded ``chunk_size`` at a time (all
+  videos of the batch are packed, so a long video is split as well);
+  with ``with_cp=True`` each chunk is gradient-checkpointed in training,
+  so only the chunk being recomputed holds activations.
+
+Pretrained weights: ``init_cfg=dict(type='Pretrained', checkpoint=...)``
+on this wrapper loads a recognizer checkpoint (keys ``backbone.*``,
+``neck.*``; the recognizer's head is ignored) from a local path, and is
+applied again whenever the refinement hook resets the model.
+"""
+from typing import Optional
+
+import torch
+from mmengine.model import BaseModule
+from torch.utils.checkpoint import checkpoint
+
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType
+
+
+def pool_features(x, multi_output: str = 'last') -> torch.Tensor:
+    """Output of a backbone/neck, globally average-pooled to [N, D].
+
+    Several outputs (a tuple: stages, or SlowFast's two pathways) give the
+    last one (``multi_output='last'``) or all, pooled and concatenated
+    (``'concat'``, e.g. slow + fast pathway features).
+    """
+    if isinstance(x, (tuple, list)):
+        if multi_output == 'concat':
+            return torch.cat([pool_features(y) for y in x], dim=1)
+        x = x[-1]
+    return x.flatten(2).mean(-1) if x.dim() > 2 else x
+
+
+def encode_snippets(backbone: torch.nn.Module,
+                    neck: Optional[torch.nn.Module], clips: torch.Tensor,
+                    mode: str, multi_output: str = 'last') -> torch.Tensor:
+    """[S, ...] snippet clips -> [S, D] (see the module docstring)."""
+    if mode == '2d':
+        s, t = clips.shape[:2]
+        x = backbone(clips.flatten(0, 1))
+        if neck is not None:
+            x = neck(x)
+        return pool_features(x, multi_output).view(s, t, -1).mean(1)
+    x = backbone(clips)
+    if neck is not None:
+        x = neck(x)
+    return pool_features(x, multi_output)
+
+
+@MODELS.register_module()
+class SnippetClipBackbone(BaseModule):
+    """Wraps an MMAction2 backbone (and neck) for snippet clips.
+
+    Args:
+        backbone (dict): Any registered MMAction2 backbone.
+        neck (dict, optional): Neck applied after the backbone.
+        mode (str): ``'2d'`` (per frame, averaged per snippet) or
+            ``'3d'`` (per clip). Defaults to ``'3d'``.
+        chunk_size (int, optional): Snippets encoded at a time. None: all.
+        with_cp (bool): Gradient checkpointing per chunk in training.
+        multi_output (str): For backbones with several outputs: ``'last'``
+            (default) or ``'concat'`` (e.g. ``ResNet3dSlowFast``).
+        init_cfg (dict, optional): E.g. pretrained recognizer weights.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: OptConfigType = None,
+                 mode: str = '3d',
+                 chunk_size: Optional[int] = None,
+                 with_cp: bool = False,
+                 multi_output: str = 'last',
+                 init_cfg: OptConfigType = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if mode not in ('2d', '3d'):
+            raise ValueError(f'mode must be "2d" or "3d", got {mode!r}')
+        self.mode = mode
+        self.chunk_size = chunk_size
+        self.with_cp = with_cp
+        if multi_output not in ('last', 'concat'):
+            raise ValueError(f'multi_output must be "last" or "concat", '
+                             f'got {multi_output!r}')
+        self.multi_output = multi_output
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck else None
+
+    def _encode(self, clips: torch.Tensor) -> torch.Tensor:
+        return encode_snippets(self.backbone, self.neck, clips, self.mode,
+                               self.multi_output)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        size = self.chunk_size or clips.shape[0]
+        out = []
+        for chunk in clips.split(max(int(size), 1)):
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                out.append(checkpoint(self._encode, chunk,
+                                      use_reentrant=False))
+            else:
+                out.append(self._encode(chunk))
+        return torch.cat(out) if len(out) > 1 else out[0]
