@@ -1,6 +1,6 @@
 # ActivityNet v1.2 snippet features in the reference layout: train on
 # `train`, evaluate on `valid`. Paths are relative to the working directory.
-_base_ = ['./activitynet12_classes.py']
+_base_ = ['./snippet_loaders.py', './activitynet12_classes.py']
 dataset_type = 'SnippetFeatureDataset'
 data_root = 'data/activitynet_v1-2'
 snippet_size = 16
@@ -33,21 +33,11 @@ test_split = dict(
 
 train_dataloader = dict(
     batch_size=256,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='packed_snippet_collate'),
-    dataset=dict(type='PseudoLabelDataset', dataset=train_split))
+    dataset=dict(dataset=train_split))
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='packed_snippet_collate'),
     dataset=test_split)
 test_dataloader = val_dataloader
 
 val_evaluator = dict(
-    type='TemporalmAP',
     tiou_thresholds=(0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95))
 test_evaluator = val_evaluator

@@ -3,7 +3,7 @@
 # `validation`. Default paths: the W-TALC bundle converted by
 # tools/data/convert_wtalc.py (or the reference layout converted by
 # tools/data/convert_reference.py); see the README.
-_base_ = ['./activitynet12_classes.py']
+_base_ = ['./snippet_loaders.py', './activitynet12_classes.py']
 dataset_type = 'NpySnippetFeatureDataset'
 data_root = 'data/activitynet_v1-2_npy'
 ann_file = 'annotations.json'
@@ -37,25 +37,15 @@ test_split = dict(subset=test_subset, test_mode=True, **split)
 
 train_dataloader = dict(
     batch_size=256,
-    num_workers=2,
     # one batch (~0.4 GB) in flight per worker: loading takes ~1 s of the
     # ~17 s a batch trains on 2 cores, so deeper prefetching only costs
     # memory (set prefetch_factor=None with num_workers=0)
     prefetch_factor=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='packed_snippet_collate'),
-    dataset=dict(type='PseudoLabelDataset', dataset=train_split))
+    dataset=dict(dataset=train_split))
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='packed_snippet_collate'),
     dataset=test_split)
 test_dataloader = val_dataloader
 
 val_evaluator = dict(
-    type='TemporalmAP',
     tiou_thresholds=(0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95))
 test_evaluator = val_evaluator

@@ -1,5 +1,6 @@
 # THUMOS14 snippet features in the reference layout: train on `valid`,
 # evaluate on `test`. Paths are relative to the working directory.
+_base_ = ['./snippet_loaders.py']
 dataset_type = 'SnippetFeatureDataset'
 data_root = 'data/thumos14'
 snippet_size = 16
@@ -34,21 +35,7 @@ test_split = dict(
     test_mode=True)
 
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='packed_snippet_collate'),
-    dataset=dict(type='PseudoLabelDataset', dataset=train_split))
+    dataset=dict(dataset=train_split))
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='packed_snippet_collate'),
     dataset=test_split)
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='TemporalmAP', tiou_thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
-test_evaluator = val_evaluator

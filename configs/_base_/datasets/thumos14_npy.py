@@ -3,6 +3,7 @@
 # Default paths: the W-TALC bundle converted by tools/data/convert_wtalc.py
 # (2048-d rgb+flow I3D features, 25 fps, 16-frame snippets); see the README
 # for the other distributions (rgb/ and flow/ folders, other strides).
+_base_ = ['./snippet_loaders.py']
 dataset_type = 'NpySnippetFeatureDataset'
 data_root = 'data/thumos14_npy'
 ann_file = 'annotations.json'
@@ -43,21 +44,7 @@ train_split = dict(subset=train_subset, **split)
 test_split = dict(subset=test_subset, test_mode=True, **split)
 
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='packed_snippet_collate'),
-    dataset=dict(type='PseudoLabelDataset', dataset=train_split))
+    dataset=dict(dataset=train_split))
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='packed_snippet_collate'),
     dataset=test_split)
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='TemporalmAP', tiou_thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
-test_evaluator = val_evaluator

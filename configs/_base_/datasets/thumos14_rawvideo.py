@@ -5,6 +5,7 @@
 # MMAction2's own transforms. Leaf configs set the pipeline for their
 # backbone (FormatShape NCTHW for 3D, NCHW for 2D backbones).
 #   data/thumos14/videos/{validation,test}/<video-name>.mp4
+_base_ = ['./snippet_loaders.py']
 dataset_type = 'RawVideoSnippetDataset'
 data_root = 'data/thumos14'
 snippet_size = 16
@@ -45,19 +46,9 @@ test_split = dict(
 train_dataloader = dict(
     batch_size=2,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='packed_snippet_collate'),
-    dataset=dict(type='PseudoLabelDataset', dataset=train_split))
+    dataset=dict(dataset=train_split))
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='packed_snippet_collate'),
     dataset=test_split)
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='TemporalmAP', tiou_thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
-test_evaluator = val_evaluator
