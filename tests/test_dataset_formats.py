@@ -3,7 +3,6 @@
 W-TALC bundle (through tools/data/convert_wtalc.py), float16 storage,
 DataLoader workers, bad input, class lists from checkpoints and the
 layout-2 configs."""
-import gc
 import json
 import os
 import os.path as osp
@@ -18,8 +17,6 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import refineloc_mm  # noqa: F401
@@ -122,24 +119,7 @@ def build(ann, feature_dir, **kwargs):
         ann_file=ann, feature_dir=feature_dir, **kwargs)
 
 
-@pytest.fixture(autouse=True)
-def mmaction_scope(monkeypatch):
-    """Transforms live in mmaction's registry; skip BaseDataset's slow
-    full ``gc.collect()`` (nothing to free in these tiny datasets)."""
-    init_default_scope('mmaction')
-    monkeypatch.setattr(gc, 'collect', lambda *args: 0)
-
-
-@pytest.fixture
-def log_records(monkeypatch):
-    records = []
-    for level in ('warning', 'info'):
-
-        def log(self, msg, *args, _level=level, **kwargs):
-            records.append((_level, str(msg)))
-
-        monkeypatch.setattr(MMLogger, level, log)
-    return records
+pytestmark = pytest.mark.usefixtures('mmaction_dataset_scope')
 
 
 # ------------------------------------------------------------ layout 2

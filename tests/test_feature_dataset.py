@@ -1,7 +1,6 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """SnippetFeatureDataset on tiny files in the reference layout."""
 import csv
-import gc
 import os
 
 import h5py
@@ -9,8 +8,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import refineloc_mm  # noqa: F401
@@ -78,29 +75,7 @@ def build(ann_file, feature_file, **kwargs):
         ann_file=ann_file, feature_file=feature_file, **kwargs)
 
 
-@pytest.fixture(autouse=True)
-def mmaction_scope(monkeypatch):
-    """Pipeline transforms live in mmaction's registry.
-
-    Also skips the full ``gc.collect()`` that ``BaseDataset`` runs after
-    serializing its data list (about 0.25 s per dataset with torch and
-    mmaction loaded); it frees nothing these tiny datasets need.
-    """
-    init_default_scope('mmaction')
-    monkeypatch.setattr(gc, 'collect', lambda *args: 0)
-
-
-@pytest.fixture
-def log_records(monkeypatch):
-    """Messages sent to any MMLogger (warning and info)."""
-    records = []
-    for level in ('warning', 'info'):
-
-        def log(self, msg, *args, _level=level, **kwargs):
-            records.append((_level, str(msg)))
-
-        monkeypatch.setattr(MMLogger, level, log)
-    return records
+pytestmark = pytest.mark.usefixtures('mmaction_dataset_scope')
 
 
 def test_reference_layout(tmp_path):

@@ -2,14 +2,12 @@
 """PseudoLabelDataset: snippet pseudo labels shared with DataLoader
 workers."""
 import csv
-import gc
 
 import h5py
 import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import refineloc_mm  # noqa: F401
@@ -51,12 +49,7 @@ def dataset_cfg(tmp_path):
         in_channels=WIDTH)
 
 
-@pytest.fixture(autouse=True)
-def mmaction_scope(monkeypatch):
-    """Transforms live in mmaction's registry; skip BaseDataset's slow
-    full ``gc.collect()`` (nothing to free in these tiny datasets)."""
-    init_default_scope('mmaction')
-    monkeypatch.setattr(gc, 'collect', lambda *args: 0)
+pytestmark = pytest.mark.usefixtures('mmaction_dataset_scope')
 
 
 @pytest.fixture
