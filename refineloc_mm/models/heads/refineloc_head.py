@@ -136,9 +136,11 @@ class RefineLocHead(BaseModule):
             tuple[Tensor, Tensor]: class activation sequence C [B, T, N] and
             attention logits A [B, T, k], zero on padding.
         """
-        # float32 from here on (the MLPs may run under bfloat16 autocast)
-        return (unpack(self.fc_cas(x).float(), mask),
-                unpack(self.fc_attention(x).float(), mask))
+        # float32 from here on (the MLPs may run under bfloat16 autocast);
+        # both outputs are scattered into the padded layout in one pass
+        packed = torch.cat([self.fc_cas(x), self.fc_attention(x)], dim=-1)
+        padded = unpack(packed.float(), mask)
+        return padded.split([self.num_classes, self.attention_dim], dim=-1)
 
     def video_level(self, cas: torch.Tensor, attention: torch.Tensor,
                     mask: torch.Tensor) -> Dict[str, torch.Tensor]:
