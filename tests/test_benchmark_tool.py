@@ -5,6 +5,7 @@ report logic."""
 import importlib.util
 import json
 import math
+import shlex
 
 import pytest
 
@@ -15,7 +16,8 @@ TRAIN_EPOCHS = 3
 ROUND_END = ('regenerate', 'test_forward', 'post_processing', 'map_thumos')
 TIMED = ('predict_train', ) + ROUND_END + ('map_anet', )
 TABLE_KEYS = {
-    'train_epoch', 'train_gflops', 'regenerate', 'predict_train',
+    'train_epoch', 'train_gflops', 'train_floor', 'regenerate',
+    'predict_train',
     'generation', 'test_forward', 'post_processing', 'map_thumos',
     'map_thumos_first', 'round_end', 'map_anet', 'schedule_wall',
     'schedule_peak_rss', 'schedule_tree_pss', 'schedule_map50',
@@ -44,7 +46,7 @@ def report(tmp_path_factory):
     proc = run_tool(
         'tools/benchmark.py', '--data-dir', data, '--repeats', REPEATS,
         '--train-epochs', TRAIN_EPOCHS, '--schedule-rounds', 1,
-        '--schedule-epochs', 1, '--anet-metric', '--out', out,
+        '--schedule-epochs', 1, '--anet-metric', '--amp', '--out', out,
         '--work-dir', root / 'work', '--cfg-options', *tiny_options(data),
         timeout=300)
     return json.loads(out.read_text()), proc.stdout
@@ -53,7 +55,8 @@ def report(tmp_path_factory):
 def test_every_stage_is_measured(report):
     doc, _ = report
     stages = doc['stages']
-    for name in ('train_epoch', 'train_gflops', 'round_end') + TIMED:
+    for name in ('train_epoch', 'train_gflops', 'train_floor', 'round_end'
+                 ) + TIMED:
         assert _positive(stages[name]['median']), name
     for name in TIMED:
         samples = stages[name]['samples']
@@ -113,6 +116,8 @@ def test_schedule(report):
     assert sched['best_round'] == 0
     assert 0 <= sched['best_map50'] <= 1
     assert list(sched['map50_per_round']) == ['0']
+    # --amp reaches the schedule run as tools/train.py --amp
+    assert doc['amp'] is True and '--amp' in shlex.split(sched['command'])
 
 
 def test_table_and_json_agree(report):

@@ -92,6 +92,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'refineloc_synthetic.py')
 # a round that never ends and checkpoints that never come inside the run
 NEVER = 10**9
+AMP_WRAPPERS = ('AmpOptimWrapper', 'BFloat16OptimWrapper')
 GB = 1e9
 
 # The authors' implementation on this 2-core machine, THUMOS14-scale
@@ -278,13 +279,51 @@ def train_flops(model, num_snippets: int) -> Tuple[int, int]:
     return forward, 3 * forward * num_snippets
 
 
+def gemm_floor(model, num_snippets: int, batches: int, fp16: bool,
+               sync: Callable[[], None], repeats: int = 3) -> float:
+    """Seconds of one training epoch's arithmetic alone on this machine.
+
+    The head's two snippet MLPs, forward and backward, on random features
+    of the epoch's size (``num_snippets`` rows in ``batches`` equal
+    batches), under the training precision (bfloat16 autocast when
+    ``fp16``); no data loading, no optimizer step, no softmaxes or losses.
+    The median of ``repeats``. An epoch cannot be faster than this with
+    these kernels, whatever the framework around them does.
+    """
+    import torch
+    from mmengine.runner.amp import autocast
+
+    from refineloc_mm.models.heads.refineloc_head import autocast_input
+    head = model.cls_head
+    param = next(head.parameters())
+    rows = -(-num_snippets // batches)
+    x = torch.randn(rows, head.in_channels, device=param.device)
+
+    def epoch():
+        for _ in range(batches):
+            with autocast(device_type=param.device.type, enabled=fp16):
+                xi = autocast_input(x)
+                out = head.fc_cas(xi).float().sum() + head.fc_attention(
+                    xi).float().sum()
+            out.backward()
+        head.zero_grad(set_to_none=True)
+
+    epoch()  # warm-up
+    return median([timed(epoch, sync)[0] for _ in range(repeats)])
+
+
 # ------------------------------------------------------- round-end stages
-def forward_split(model, loader) -> List[Tuple[dict, list]]:
-    """(b): model outputs of every batch of ``loader``, kept."""
+def forward_split(model, loader,
+                  fp16: bool = False) -> List[Tuple[dict, list]]:
+    """(b): model outputs of every batch of ``loader``, kept; under
+    mmengine's autocast when ``fp16`` (as ``TestLoop(fp16=True)``)."""
+    from mmengine.runner.amp import autocast
+    device_type = next(model.parameters()).device.type
     outputs = []
     for data in loader:
         data = model.data_preprocessor(data, False)
-        out = model.snippet_scores(data['inputs'], data['data_samples'])
+        with autocast(device_type=device_type, enabled=fp16):
+            out = model.snippet_scores(data['inputs'], data['data_samples'])
         outputs.append((out, data['data_samples']))
     return outputs
 
@@ -414,15 +453,19 @@ class TreeMemorySampler(threading.Thread):
         self.join()
 
 
-def run_schedule(config: str, options: Sequence[str], rounds: int,
-                 epochs: int, work_dir: str) -> Dict[str, Any]:
+def run_schedule(config: str,
+                 options: Sequence[str],
+                 rounds: int,
+                 epochs: int,
+                 work_dir: str,
+                 amp: bool = False) -> Dict[str, Any]:
     """Train ``rounds`` x ``epochs`` with tools/train.py in a subprocess."""
     cmd = [
         sys.executable,
         osp.join(REPO, 'tools', 'train.py'), config, '--rounds',
         str(rounds), '--epochs-per-round',
         str(epochs), '--work-dir', work_dir
-    ]
+    ] + (['--amp'] if amp else [])
     if options:
         cmd += ['--cfg-options', *options]
     os.makedirs(work_dir, exist_ok=True)
@@ -514,11 +557,16 @@ def bench_in_process(args: argparse.Namespace, cfg,
         flops_per_snippet_forward=flops_snippet,
         flops=flops_epoch)
     results['train_gflops'] = dict(median=flops_epoch / epoch_s / 1e9)
+    floor = gemm_floor(model, num_train, len(runner.train_dataloader),
+                       cfg.optim_wrapper.get('type') in AMP_WRAPPERS, sync)
+    results['train_floor'] = dict(median=floor,
+                                  gflops=flops_epoch / floor / 1e9)
 
     # ---- round-end stages
     test_loader = Runner.build_dataloader(
         in_process(cfg.test_dataloader), seed=runner.seed)
     test_set = test_loader.dataset
+    test_fp16 = bool((cfg.get('test_cfg') or {}).get('fp16', False))
     predictor = model.cls_head.post_processor
     model.eval()
     names = ('predict_train', 'regenerate', 'test_forward',
@@ -537,7 +585,7 @@ def bench_in_process(args: argparse.Namespace, cfg,
         progress.update()
         with torch.no_grad():
             t, outputs = timed(
-                partial(forward_split, model, test_loader), sync)
+                partial(forward_split, model, test_loader, test_fp16), sync)
         times['test_forward'].append(t)
         progress.update()
         t, segments = timed(partial(post_process, predictor, outputs),
@@ -669,6 +717,12 @@ def build_rows(res: Dict[str, Any],
     row('train_gflops', 'achieved GFLOP/s of the training epoch',
         res['train_gflops']['median'], 'GFLOP/s', r['train_gflops'],
         higher_is_better=True)
+    if 'train_floor' in res:
+        fl = res['train_floor']
+        row('train_floor', 'arithmetic alone of an epoch on this machine '
+            '(the two MLPs forward + backward on random rows, no data, no '
+            f'optimizer; {fl["gflops"]:.0f} GFLOP/s)', fl['median'], 's',
+            scale_bound=False)
     row('regenerate', '(a) training-split inference + pseudo-label '
         'regeneration (hook.regenerate, HDF5 reads included)',
         res['regenerate']['median'], 's', r['regenerate'])
@@ -787,6 +841,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument(
         '--out', default='work_dirs/benchmark/benchmark.json')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='what tools/train.py --amp does: bfloat16 autocast on CPU '
+        '(float16 AMP on CUDA) in training, pseudo-label scoring and testing')
     parser.add_argument('--skip-schedule', action='store_true')
     parser.add_argument('--schedule-rounds', type=int, default=4)
     parser.add_argument('--schedule-epochs', type=int, default=10)
@@ -832,6 +891,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     data = ensure_data(args.data_dir)
     options = data_root_options(args.data_dir) + list(args.cfg_options)
     cfg = load_config(args.config, options)
+    if args.amp:
+        from refineloc_mm.utils.precision import enable_amp
+        enable_amp(cfg)
 
     tmp = None
     work_dir = args.work_dir
@@ -847,7 +909,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         if not args.skip_schedule:
             sched = run_schedule(args.config, options, args.schedule_rounds,
                                  args.schedule_epochs,
-                                 osp.join(work_dir, 'schedule'))
+                                 osp.join(work_dir, 'schedule'), args.amp)
             sched.update(
                 rounds=args.schedule_rounds,
                 epochs=args.schedule_epochs,
@@ -870,6 +932,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         config=osp.relpath(args.config, REPO) if osp.abspath(
             args.config).startswith(REPO) else args.config,
         cfg_options=list(args.cfg_options),
+        amp=args.amp,
         repeats=args.repeats,
         train_epochs=args.train_epochs,
         reference=REFERENCE,

@@ -15,6 +15,7 @@ from mmengine.utils import import_modules_from_strings
 from mmaction.registry import RUNNERS
 from refineloc_mm.datasets import apply_checkpoint_classes
 from refineloc_mm.utils.launcher import set_launcher
+from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import refinement_hooks
 
 
@@ -29,6 +30,10 @@ def parse_args() -> argparse.Namespace:
         '--dump',
         type=str,
         help='write the predictions to this ActivityNet-style results JSON')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='test under autocast (float16 on CUDA, bfloat16 on CPU)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -66,6 +71,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 evaluator['results_file'] = args.dump
         cfg.test_evaluator = evaluators
     cfg.load_from = args.checkpoint
+    if args.amp:
+        enable_amp(cfg, train=False)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
         if 'custom_imports' in cfg:  # imports added on the command line

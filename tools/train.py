@@ -14,6 +14,7 @@ from mmengine.utils import import_modules_from_strings
 
 from mmaction.registry import RUNNERS
 from refineloc_mm.utils.launcher import set_launcher
+from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import set_refinement_schedule
 
 
@@ -31,8 +32,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic-mixed-precision training (float16 with '
-        'loss scaling on CUDA, bfloat16 autocast on CPU)')
+        help='enable automatic-mixed-precision training, validation and '
+        'pseudo-label scoring (float16 with loss scaling on CUDA, bfloat16 '
+        'autocast on CPU)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -77,15 +79,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper',
-                                 'BFloat16OptimWrapper'], \
-            f'`--amp` is not supported for optimizer wrapper {optim_wrapper}'
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        else:  # mmengine's AmpOptimWrapper needs CUDA: bfloat16 on CPU
-            cfg.optim_wrapper.type = 'BFloat16OptimWrapper'
+        enable_amp(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

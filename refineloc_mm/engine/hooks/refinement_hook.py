@@ -28,12 +28,15 @@ import torch
 from mmengine.dist import all_gather_object, get_dist_info, master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import Runner
+from mmengine.runner.amp import autocast
 from torch.utils.data import DataLoader, Subset
 
 from mmaction.registry import HOOKS, TASK_UTILS
 from ...datasets.collate import packed_snippet_collate
 from ...datasets.pseudo_label_dataset import PseudoLabelDataset
+from ..optim_wrappers.bf16_optim_wrapper import BFloat16OptimWrapper
 from ...models.task_modules.pseudo_gt_generator import label_statistics
 from ...visualization.progress import Progress
 
@@ -74,6 +77,11 @@ class RefinementHook(Hook):
             first this many training videos. Defaults to 0 (none).
         progress_bar (bool): Show a progress bar while the training split
             is scored for new pseudo labels. Defaults to True.
+        fp16 (bool, optional): Score the training split under autocast
+            (bfloat16 on CPU, float16 on CUDA), as mmengine's
+            ``ValLoop(fp16=True)`` does. Defaults to None: autocast exactly
+            when the model trains under mixed precision (``--amp``:
+            ``AmpOptimWrapper`` or ``BFloat16OptimWrapper``).
 
     Besides the label statistics, the validation metrics and the
     statistics of the labels that supervised the round go to the
@@ -94,7 +102,8 @@ class RefinementHook(Hook):
                  save_round_checkpoints: bool = True,
                  timeline_videos: Optional[Sequence[str]] = None,
                  num_timeline_videos: int = 0,
-                 progress_bar: bool = True) -> None:
+                 progress_bar: bool = True,
+                 fp16: Optional[bool] = None) -> None:
         if epochs_per_round < 1:
             raise ValueError('epochs_per_round must be >= 1')
         self.epochs_per_round = epochs_per_round
@@ -108,6 +117,7 @@ class RefinementHook(Hook):
         self.timeline_videos = list(timeline_videos or [])
         self.num_timeline_videos = num_timeline_videos
         self.progress_bar = progress_bar
+        self.fp16 = fp16
         self.history: List[np.ndarray] = []
         self.summary: List[Dict] = []
         self._loaded_state: Optional[dict] = None
@@ -121,6 +131,13 @@ class RefinementHook(Hook):
                 'RefinementHook needs train_dataloader.dataset to be a '
                 f'PseudoLabelDataset, got {type(dataset).__name__}.')
         return dataset
+
+    def _autocast_enabled(self, runner: Runner) -> bool:
+        """Whether the training split is scored under autocast."""
+        if self.fp16 is not None:
+            return self.fp16
+        wrapper = getattr(runner, 'optim_wrapper', None)
+        return isinstance(wrapper, (AmpOptimWrapper, BFloat16OptimWrapper))
 
     @staticmethod
     def _model(runner: Runner) -> torch.nn.Module:
@@ -339,9 +356,17 @@ class RefinementHook(Hook):
             len(loader.dataset),
             desc='Pseudo labels: scoring the training videos',
             enabled=self.progress_bar and rank == 0)
+        device_type = next(model.parameters()).device.type
+        fp16 = self._autocast_enabled(runner)
+        # the training precision's dtype (AmpOptimWrapper may use bf16)
+        dtype = getattr(runner.optim_wrapper, 'cast_dtype', None) \
+            if fp16 else None
         for data in loader:
             data = model.data_preprocessor(data, False)
-            out = model.snippet_scores(data['inputs'], data['data_samples'])
+            with autocast(device_type=device_type, dtype=dtype,
+                          enabled=fp16):
+                out = model.snippet_scores(data['inputs'],
+                                           data['data_samples'])
             sps = [
                 ds.metainfo['snippet_size'] / ds.metainfo['fps']
                 for ds in data['data_samples']

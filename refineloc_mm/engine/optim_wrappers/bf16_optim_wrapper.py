@@ -27,9 +27,11 @@ class BFloat16OptimWrapper(OptimWrapper):
     def __init__(self, device_type: str = 'cpu', **kwargs) -> None:
         super().__init__(**kwargs)
         self.device_type = device_type
+        # the attribute name of mmengine's AmpOptimWrapper
+        self.cast_dtype = torch.bfloat16
 
     @contextmanager
     def optim_context(self, model: nn.Module):
         with super().optim_context(model), torch.autocast(
-                device_type=self.device_type, dtype=torch.bfloat16):
+                device_type=self.device_type, dtype=self.cast_dtype):
             yield

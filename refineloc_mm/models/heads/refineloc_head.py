@@ -24,6 +24,9 @@ from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, SampleList
 
 NEG_INF = float('-inf')
+# packed-row bucket of the snippet MLPs under CPU autocast, see
+# :func:`autocast_input`
+ROW_MULTIPLE = 256
 
 
 class SnippetMLP(nn.Module):
@@ -136,10 +139,12 @@ class RefineLocHead(BaseModule):
             tuple[Tensor, Tensor]: class activation sequence C [B, T, N] and
             attention logits A [B, T, k], zero on padding.
         """
-        # float32 from here on (the MLPs may run under bfloat16 autocast);
-        # both outputs are scattered into the padded layout in one pass
+        num = x.shape[0]
+        x = autocast_input(x)
+        # float32 from here on (the MLPs may run under autocast); both
+        # outputs are scattered into the padded layout in one pass
         packed = torch.cat([self.fc_cas(x), self.fc_attention(x)], dim=-1)
-        padded = unpack(packed.float(), mask)
+        padded = unpack(packed[:num].float(), mask)
         return padded.split([self.num_classes, self.attention_dim], dim=-1)
 
     def video_level(self, cas: torch.Tensor, attention: torch.Tensor,
@@ -154,18 +159,21 @@ class RefineLocHead(BaseModule):
         Returns:
             dict[str, Tensor]: ``cas_softmax`` C-bar [B, T, N],
             ``attention_time`` A-bar-time [B, T], ``foreground`` a_t [B, T]
-            and ``video_score`` y-hat [B, N].
+            and ``video_score`` y-hat [B, N], all float32 (autocast is
+            off here).
         """
-        cas_softmax = torch.softmax(cas, dim=-1)
-        if self.attention_dim == 2:
-            foreground = torch.softmax(attention, dim=-1)[..., 1]
-            # softmax over time of the foreground *probabilities*
-            attention_time = masked_softmax_over_time(foreground, mask)
-        else:
-            logit = attention[..., 0]
-            foreground = torch.sigmoid(logit)
-            attention_time = masked_softmax_over_time(logit, mask)
-        video_score = torch.einsum('bt,btn->bn', attention_time, cas_softmax)
+        with no_autocast(cas):
+            cas_softmax = torch.softmax(cas, dim=-1)
+            if self.attention_dim == 2:
+                foreground = torch.softmax(attention, dim=-1)[..., 1]
+                # softmax over time of the foreground *probabilities*
+                attention_time = masked_softmax_over_time(foreground, mask)
+            else:
+                logit = attention[..., 0]
+                foreground = torch.sigmoid(logit)
+                attention_time = masked_softmax_over_time(logit, mask)
+            video_score = torch.einsum('bt,btn->bn', attention_time,
+                                       cas_softmax)
         return dict(
             cas_softmax=cas_softmax,
             attention_time=attention_time,
@@ -197,14 +205,15 @@ class RefineLocHead(BaseModule):
                 'and model.cls_head.num_classes consistently.')
         pseudo = stack_pseudo_labels(data_samples, mask)
         fg_weight = data_samples[0].metainfo.get('fg_weight', None)
-        return self.loss_module(
-            cas=cas,
-            attention=attention,
-            attention_time=video['attention_time'],
-            mask=mask,
-            video_labels=labels,
-            pseudo_labels=pseudo,
-            fg_weight=fg_weight)
+        with no_autocast(cas):
+            return self.loss_module(
+                cas=cas,
+                attention=attention,
+                attention_time=video['attention_time'],
+                mask=mask,
+                video_labels=labels,
+                pseudo_labels=pseudo,
+                fg_weight=fg_weight)
 
     def predict(self, x: torch.Tensor, mask: torch.Tensor,
                 data_samples: SampleList) -> SampleList:
@@ -226,6 +235,47 @@ class RefineLocHead(BaseModule):
             ds.pred_segments = seg
             ds.pred_video_score = score.detach().cpu()
         return data_samples
+
+
+def autocast_input(x: torch.Tensor, multiple: int = ROW_MULTIPLE
+                   ) -> torch.Tensor:
+    """Packed features [S, D] as the MLPs consume them under autocast.
+
+    Outside autocast ``x`` is returned as is. Under autocast it is cast to
+    the autocast dtype once (instead of once per MLP) and, on CPUs, zero
+    rows pad S up to a multiple of ``multiple``: oneDNN keeps a primitive
+    (and scratch memory) per matrix shape, and packed batches of videos
+    give a new S almost every iteration, which grows the resident memory
+    of a long schedule by gigabytes; with buckets a few dozen shapes recur.
+    Callers drop the rows past S from the outputs (zero rows get no
+    gradient from them).
+
+    Args:
+        x (Tensor): [S, D].
+        multiple (int): Row bucket on CPUs.
+
+    Returns:
+        Tensor: [S', D] with S' >= S.
+    """
+    device = x.device.type
+    if not torch.is_autocast_enabled(device):
+        return x
+    dtype = torch.get_autocast_dtype(device)
+    if device != 'cpu':
+        return x.to(dtype)
+    rows = -(-x.shape[0] // multiple) * multiple
+    out = x.new_empty((rows, ) + x.shape[1:], dtype=dtype)
+    out[:x.shape[0]] = x
+    out[x.shape[0]:] = 0
+    return out
+
+
+def no_autocast(x: torch.Tensor) -> torch.autocast:
+    """Autocast off on ``x``'s device: under ``--amp`` only the snippet
+    MLPs run in reduced precision, the softmaxes, the attention-weighted
+    video score (an einsum, which autocast would cast down) and the losses
+    in float32."""
+    return torch.autocast(device_type=x.device.type, enabled=False)
 
 
 def unpack(packed: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
