@@ -4,6 +4,10 @@
 # pixels -> snippet features -> RefineLoc head train together from video
 # labels, with the refinement hook of the recipe.
 #
+# The backbone is a bare MMAction2 backbone: RefineLoc wraps it in a
+# SnippetClipBackbone (settings in `backbone_wrapper`; mode '2d' follows
+# the data preprocessor's format_shape).
+#
 # Pretrained backbone: point `pretrained` at a local MMAction2 TSN (or
 # any recognizer with a ResNet-50 `backbone.*`) checkpoint; nothing is
 # downloaded at run time. It is loaded by the wrapper's init_cfg, and
@@ -17,6 +21,7 @@ _base_ = [
 pretrained = None  # e.g. 'checkpoints/tsn_r50_imagenet-pretrained.pth'
 clip_len = 4  # frames per 16-frame snippet
 feat_dim = 2048
+max_train_snippets = 256  # snippets per training video (memory bound)
 
 model = dict(
     data_preprocessor=dict(
@@ -24,28 +29,41 @@ model = dict(
         mean=(123.675, 116.28, 103.53),
         std=(58.395, 57.12, 57.375),
         format_shape='NTCHW'),
-    backbone=dict(
-        type='SnippetClipBackbone',
-        mode='2d',
+    backbone=dict(type='ResNet', depth=50, norm_eval=False),
+    backbone_wrapper=dict(
         chunk_size=64,  # snippets per backbone pass: bounded memory
         with_cp=True,  # recompute activations chunk by chunk in backward
-        backbone=dict(type='ResNet', depth=50, norm_eval=False),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)
         if pretrained else None),
     cls_head=dict(in_channels=feat_dim))
 
 # 2D layout: inputs [T, clip_len, C, H, W] per video
-pipeline = [
+decode = dict(
+    type='DecodeSnippetChunks',
+    chunk_size=64,
+    transforms=[
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, 256)),
+        dict(type='CenterCrop', crop_size=224),
+        dict(type='FormatShape', input_format='NCHW'),
+    ])
+train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleSnippetFrames', clip_len=clip_len),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
+    dict(
+        type='SampleSnippetFrames',
+        clip_len=clip_len,
+        max_snippets=max_train_snippets),
+    decode,
     dict(type='PackSnippetClips', input_format='NCHW'),
 ]
-train_dataloader = dict(dataset=dict(dataset=dict(pipeline=pipeline)))
-val_dataloader = dict(dataset=dict(pipeline=pipeline))
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleSnippetFrames', clip_len=clip_len),
+    decode,
+    dict(type='PackSnippetClips', input_format='NCHW'),
+]
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # the backbone is trained with a smaller learning rate than the head

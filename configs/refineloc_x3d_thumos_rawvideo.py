@@ -13,6 +13,7 @@ _base_ = [
 pretrained = None  # e.g. 'checkpoints/x3d_s_13x6x1_kinetics400.pth'
 clip_len = 13
 feat_dim = 432
+max_train_snippets = 256  # snippets per training video (memory bound)
 
 model = dict(
     data_preprocessor=dict(
@@ -31,17 +32,32 @@ model = dict(
     cls_head=dict(in_channels=feat_dim))
 
 # 3D layout: inputs [T, C, clip_len, H, W] per video
-pipeline = [
+decode = dict(
+    type='DecodeSnippetChunks',
+    chunk_size=32,
+    transforms=[
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, 182)),
+        dict(type='CenterCrop', crop_size=160),
+        dict(type='FormatShape', input_format='NCTHW'),
+    ])
+train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleSnippetFrames', clip_len=clip_len),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 182)),
-    dict(type='CenterCrop', crop_size=160),
-    dict(type='FormatShape', input_format='NCTHW'),
+    dict(
+        type='SampleSnippetFrames',
+        clip_len=clip_len,
+        max_snippets=max_train_snippets),
+    decode,
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
-train_dataloader = dict(dataset=dict(dataset=dict(pipeline=pipeline)))
-val_dataloader = dict(dataset=dict(pipeline=pipeline))
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleSnippetFrames', clip_len=clip_len),
+    decode,
+    dict(type='PackSnippetClips', input_format='NCTHW'),
+]
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(

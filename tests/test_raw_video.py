@@ -84,68 +84,98 @@ def common_options():
     return opts
 
 
-TINY_CONFIG = '''
-_base_ = ['{base}']
-clip_len = 2
-pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleSnippetFrames', clip_len=clip_len),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 32)),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='FormatShape', input_format='{fmt}'),
-    dict(type='PackSnippetClips', input_format='{fmt}'),
-]
-split = dict(data_root='{root}', snippet_size={snippet}, pipeline=pipeline)
-train_dataloader = dict(dataset=dict(dataset=dict(
-    ann_file='valid_groundtruth.csv', video_dir='videos/valid', **split)))
-val_dataloader = dict(dataset=dict(
-    ann_file='test_groundtruth.csv', video_dir='videos/test', **split))
-test_dataloader = val_dataloader
-model = dict(
-    backbone=dict(chunk_size=4, backbone=dict(_delete_=True, **{backbone})),
-    cls_head=dict(in_channels={dim}))
-'''
+def clip_pipeline(fmt, decoder='Decord', max_snippets=None, chunk_size=3,
+                  format_in_chunks=True):
+    """Tiny raw-video pipeline: 2 frames per snippet, 32x32 crops,
+    decoded ``chunk_size`` snippets at a time (None: all at once), with
+    ``FormatShape`` in the chunks or after them."""
+    steps = [dict(type=f'{decoder}Decode'),
+             dict(type='Resize', scale=(-1, 32)),
+             dict(type='CenterCrop', crop_size=32),
+             dict(type='FormatShape', input_format=fmt)]
+    if chunk_size:
+        split = len(steps) - (not format_in_chunks)
+        steps = [dict(type='DecodeSnippetChunks', chunk_size=chunk_size,
+                      transforms=steps[:split])] + steps[split:]
+    return [dict(type=f'{decoder}Init'),
+            dict(type='SampleSnippetFrames', clip_len=2,
+                 max_snippets=max_snippets),
+            *steps,
+            dict(type='PackSnippetClips', input_format=fmt)]
 
+
+TINY_CONFIG = """
+_base_ = ['{base}']
+train_pipeline = {train_pipeline!r}
+test_pipeline = {test_pipeline!r}
+split = dict(data_root='{root}', snippet_size={snippet})
+train_dataloader = dict(dataset=dict(dataset=dict(
+    ann_file='valid_groundtruth.csv', video_dir='videos/valid',
+    pipeline=train_pipeline, **split)))
+val_dataloader = dict(dataset=dict(
+    ann_file='test_groundtruth.csv', video_dir='videos/test',
+    pipeline=test_pipeline, **split))
+test_dataloader = val_dataloader
+model = dict({model}, cls_head=dict(in_channels={dim}))
+"""
+
+# training videos keep this many of their 6 to 8 snippets
+MAX_SNIPPETS = 4
 BACKBONES = {
-    # (leaf config, FormatShape, tiny backbone, its width)
+    # (leaf config, FormatShape, tiny backbone, its width, model override)
+    # 2d: a bare MMAction2 backbone, wrapped by RefineLoc itself
     '2d': ('refineloc_r50-tsn_thumos_rawvideo.py', 'NCHW',
            dict(type='MobileNetV2', widen_factor=0.25, out_indices=(6, )),
-           80),
+           80, 'backbone=dict(_delete_=True, **{backbone}), '
+           'backbone_wrapper=dict(chunk_size=4)'),
+    # 3d: an explicit SnippetClipBackbone
     '3d': ('refineloc_x3d_thumos_rawvideo.py', 'NCTHW',
            dict(type='X3D', gamma_w=0.25, gamma_d=0.5, num_stages=2,
-                spatial_strides=(2, 2)), 16),
+                spatial_strides=(2, 2)), 16,
+           'backbone=dict(chunk_size=4, backbone=dict(_delete_=True, '
+           '**{backbone}))'),
 }
+# tiny models run faster on one thread, and much faster on a busy machine
+ONE_THREAD = dict(OMP_NUM_THREADS='1')
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def tiny_config(tmp_path, videos, kind):
-    leaf, fmt, backbone, dim = BACKBONES[kind]
+    leaf, fmt, backbone, dim, model = BACKBONES[kind]
     path = tmp_path / f'tiny_{kind}.py'
     path.write_text(textwrap.dedent(TINY_CONFIG).format(
-        base=REPO / 'configs' / leaf, fmt=fmt, root=videos,
-        snippet=SNIPPET, backbone=backbone, dim=dim))
+        base=REPO / 'configs' / leaf, root=videos, snippet=SNIPPET,
+        train_pipeline=clip_pipeline(fmt, max_snippets=MAX_SNIPPETS),
+        test_pipeline=clip_pipeline(fmt),
+        model=model.format(backbone=backbone), dim=dim))
     return path
 
 
-def test_snippet_sampling_and_packing(videos):
+def build(registry, cfg):
     import refineloc_mm  # noqa: F401
     from mmengine.registry import init_default_scope
-
-    from mmaction.registry import DATASETS, MODELS
     init_default_scope('mmaction')
-    pipeline = [
-        dict(type='DecordInit'),
-        dict(type='SampleSnippetFrames', clip_len=2),
-        dict(type='DecordDecode'),
-        dict(type='Resize', scale=(-1, 32)),
-        dict(type='CenterCrop', crop_size=32),
-        dict(type='FormatShape', input_format='NCHW'),
-        dict(type='PackSnippetClips', input_format='NCHW'),
-    ]
-    ds = DATASETS.build(dict(
+    return registry.build(cfg)
+
+
+def raw_dataset(videos, pipeline):
+    from mmaction.registry import DATASETS
+    return build(DATASETS, dict(
         type='RawVideoSnippetDataset', data_root=str(videos),
         ann_file='valid_groundtruth.csv', video_dir='videos/valid',
         snippet_size=SNIPPET, pipeline=pipeline))
+
+
+def test_snippet_sampling_and_packing(videos):
+    from mmaction.registry import MODELS
+    ds = raw_dataset(videos, clip_pipeline('NCHW'))
     info = ds.get_data_info(0)
     assert info['num_snippets'] == info['num_frames'] // SNIPPET
     assert len(info['fg_mask']) == info['num_snippets']
@@ -154,36 +184,143 @@ def test_snippet_sampling_and_packing(videos):
     assert sample['inputs'].shape == (t, 2, 3, 32, 32)
     assert sample['inputs'].dtype == torch.uint8
     assert sample['data_samples'].metainfo['num_snippets'] == t
+    assert 'snippet_inds' not in sample['data_samples'].metainfo
     # the coloured square is visible exactly in the annotated snippets
     fg = np.asarray(info['fg_mask']).astype(bool)
     colour = sample['inputs'].float()
     sat = (colour.max(2).values - colour.min(2).values).mean((1, 2, 3))
     assert sat[fg].min() > sat[~fg].max()
-    # preprocessor + 2D wrapper: packed [S, s', C, H, W] -> [S, D]
+    # preprocessor (packs, keeps uint8) + 2D wrapper normalizing chunk by
+    # chunk: packed [S, s', C, H, W] -> [S, D]
     pre = MODELS.build(dict(type='SnippetClipDataPreprocessor',
                             format_shape='NTCHW'))
     data = pre(dict(inputs=[ds[0]['inputs'], ds[1]['inputs']],
                     data_samples=[ds[0]['data_samples'],
                                   ds[1]['data_samples']]))
     s = t + ds.get_data_info(1)['num_snippets']
-    assert data['inputs'].shape[0] == s and data['inputs'].dtype == \
-        torch.float32
+    assert data['inputs'].shape[0] == s
+    assert data['inputs'].dtype == torch.uint8
+    x = data['inputs']
     net = MODELS.build(dict(type='SnippetClipBackbone', mode='2d',
                             chunk_size=3, backbone=BACKBONES['2d'][2]))
     net.eval()
-    chunked = net(data['inputs'])
-    net.chunk_size = None
+    chunked = net(x, pre.normalize)
     assert chunked.shape == (s, 80)
-    torch.testing.assert_close(chunked, net(data['inputs']))
+    whole = pre.normalize(x)
+    assert whole.dtype == torch.float32
+    torch.testing.assert_close(
+        whole[:, :, 0], (x[:, :, 0].float() - 123.675) / 58.395)
+    net.chunk_size = None
+    torch.testing.assert_close(chunked, net(whole))
+    assert not torch.allclose(chunked, net(x))  # unnormalized differs
+
+
+@pytest.mark.parametrize('decoder', ['Decord', 'OpenCV'])
+@pytest.mark.parametrize('fmt', ['NCTHW', 'NCHW'])
+def test_chunked_decode_equals_unchunked(videos, decoder, fmt):
+    """DecodeSnippetChunks gives exactly the clips of decoding at once,
+    with FormatShape in the chunks or after them."""
+    whole = raw_dataset(videos, clip_pipeline(fmt, decoder,
+                                              chunk_size=None))
+    chunked = [raw_dataset(videos, clip_pipeline(
+        fmt, decoder, format_in_chunks=inside)) for inside in (True, False)]
+    shape = (3, 2, 32, 32) if fmt == 'NCTHW' else (2, 3, 32, 32)
+    for i in (0, 4):
+        t = whole.get_data_info(i)['num_snippets']
+        assert t > 3 and t % 3  # several chunks of 3 snippets, one short
+        ref = whole[i]['inputs']
+        assert ref.shape == (t, ) + shape and ref.float().std() > 0
+        for ds in chunked:
+            assert torch.equal(ds[i]['inputs'], ref)
+
+
+def test_max_snippets_sampling():
+    """Training samples (with pseudo labels) of videos longer than
+    max_snippets keep one snippet per equal segment, their targets
+    sliced alike; others keep every snippet."""
+    from mmaction.registry import TRANSFORMS
+    labels = np.array([1, 0, -1, 1, 1, 0, 0, -1, 1, 0])
+    fg = labels == 1
+
+    def sample(max_snippets, test_mode, with_labels=True, t=10):
+        results = dict(num_snippets=t, snippet_size=8, total_frames=8 * t,
+                       fg_mask=fg[:t].copy(), video_name='v')
+        if with_labels:
+            results['pseudo_label'] = labels[:t].copy()
+        return build(TRANSFORMS, dict(
+            type='SampleSnippetFrames', clip_len=2,
+            max_snippets=max_snippets, test_mode=test_mode))(results)
+
+    # segments [0, 2) [2, 5) [5, 7) [7, 10): their centres
+    out = sample(4, True)
+    np.testing.assert_array_equal(out['snippet_inds'], [0, 3, 5, 8])
+    assert out['num_snippets'] == out['num_clips'] == 4
+    np.testing.assert_array_equal(out['pseudo_label'], [1, 1, 0, 1])
+    np.testing.assert_array_equal(out['fg_mask'], fg[[0, 3, 5, 8]])
+    # 2 frames at the centres of the halves of each 8-frame snippet
+    np.testing.assert_array_equal(
+        out['frame_inds'], [2, 6, 26, 30, 42, 46, 66, 70])
+    np.testing.assert_array_equal(sample(4, True)['snippet_inds'],
+                                  out['snippet_inds'])
+    np.random.seed(0)
+    draws = [sample(4, False) for _ in range(20)]
+    assert len({tuple(d['snippet_inds']) for d in draws}) > 1
+    for d in draws:
+        inds = d['snippet_inds']
+        assert [a <= i < b for i, (a, b) in
+                zip(inds, [(0, 2), (2, 5), (5, 7), (7, 10)])] == [True] * 4
+        np.testing.assert_array_equal(d['pseudo_label'], labels[inds])
+        np.testing.assert_array_equal(d['fg_mask'], fg[inds])
+    # no pseudo label (validation, test, the hook's scoring): all snippets
+    out = sample(4, False, with_labels=False)
+    assert out['num_snippets'] == 10 and 'snippet_inds' not in out
+    assert len(out['frame_inds']) == 20
+    out = sample(10, False)  # short enough
+    assert out['num_snippets'] == 10 and 'snippet_inds' not in out
+    np.testing.assert_array_equal(out['pseudo_label'], labels)
+
+
+def test_max_snippets_in_the_training_split(videos, tmp_path):
+    """With the tiny 2D config: the training split (PseudoLabelDataset)
+    serves MAX_SNIPPETS snippets with their pseudo labels; the wrapped
+    dataset, which the refinement hook scores for new pseudo labels, and
+    the validation split serve every snippet."""
+    from mmengine.config import Config
+
+    from mmaction.registry import DATASETS
+    cfg = Config.fromfile(tiny_config(tmp_path, videos, '2d'))
+    train = build(DATASETS, cfg.train_dataloader.dataset)
+    labels = np.random.default_rng(0).integers(-1, 2, train.offsets[-1])
+    train.set_labels(labels, 0.5)
+    for i in range(2):
+        t = int(train.num_snippets[i])
+        assert t > MAX_SNIPPETS
+        sample = train[i]
+        meta = sample['data_samples'].metainfo
+        inds = np.asarray(meta['snippet_inds'])
+        assert meta['num_snippets'] == MAX_SNIPPETS == len(inds)
+        assert (np.diff(inds) > 0).all() and 0 <= inds[0] and inds[-1] < t
+        assert sample['inputs'].shape == (MAX_SNIPPETS, 2, 3, 32, 32)
+        video_labels = labels[train.offsets[i]:train.offsets[i + 1]]
+        np.testing.assert_array_equal(
+            sample['data_samples'].pseudo_label.numpy(), video_labels[inds])
+        full = train.dataset[i]  # what the hook scores
+        assert full['data_samples'].metainfo['num_snippets'] == t
+        assert full['inputs'].shape[0] == t
+        assert torch.equal(sample['inputs'], full['inputs'][inds])
+    val = build(DATASETS, cfg.val_dataloader.dataset)
+    assert val[0]['inputs'].shape[0] == val.get_data_info(0)['num_snippets']
 
 
 @pytest.mark.parametrize('kind', ['2d', '3d'])
 def test_end_to_end_raw_video(kind, videos, tmp_path):
     config = tiny_config(tmp_path, videos, kind)
     work = tmp_path / 'work'
+    # training videos keep MAX_SNIPPETS snippets: round 1 trains on
+    # pseudo labels sliced alike, generated from every snippet
     proc = run_tool('tools/train.py', config, '--work-dir', work,
                     '--rounds', 2, '--epochs-per-round', 1,
-                    '--cfg-options', *common_options())
+                    '--cfg-options', *common_options(), env=ONE_THREAD)
     summary = json.loads((work / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]
     assert summary['rounds'][1]['pseudo_labels_used']['coverage'] > 0
@@ -195,7 +332,7 @@ def test_end_to_end_raw_video(kind, videos, tmp_path):
     dump = tmp_path / 'results.json'
     proc = run_tool('tools/test.py', config, work / 'round_1.pth',
                     '--work-dir', tmp_path / 'test', '--dump', dump,
-                    '--cfg-options', *common_options())
+                    '--cfg-options', *common_options(), env=ONE_THREAD)
     assert 'mAP@0.5' in proc.stdout + proc.stderr
     assert len(json.loads(dump.read_text())['results']) == 4
 
@@ -244,16 +381,16 @@ def test_extract_features_then_train(videos, tmp_path):
     broken.write_text(lists['test'].read_text() + f'{tmp_path}/nope.mp4\n')
     test_h5 = data / 'test_features.hdf5'
     proc = run_tool('tools/extract_features.py', cfg_path, ckpt, broken,
-                    test_h5, *common, check=False)
+                    test_h5, *common, check=False, env=ONE_THREAD)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert 'FAILED nope' in out and '4 extracted' in out, out
     # resumable: the four written videos are skipped
     proc = run_tool('tools/extract_features.py', cfg_path, ckpt,
-                    lists['test'], test_h5, *common)
+                    lists['test'], test_h5, *common, env=ONE_THREAD)
     assert '0 extracted, 4 skipped' in proc.stdout, proc.stdout
     run_tool('tools/extract_features.py', cfg_path, ckpt, lists['valid'],
-             data / 'valid_features.hdf5', *common)
+             data / 'valid_features.hdf5', *common, env=ONE_THREAD)
     import h5py
     with open(videos / 'valid_groundtruth.csv') as f:
         rows = {r['video-name']: int(r['video-num-frames'])
@@ -263,11 +400,21 @@ def test_extract_features_then_train(videos, tmp_path):
         for name, frames in rows.items():
             assert f[name].shape == (frames // SNIPPET, 80)
             assert f[name].dtype == np.float32
-    # .npy layout
-    npy = tmp_path / 'npy'
-    run_tool('tools/extract_features.py', cfg_path, ckpt, lists['test'], npy,
-             *common)
-    assert len(list(npy.glob('*.npy'))) == 4
+    # .npy layout, in this process; OpenCVInit/OpenCVDecode decode the
+    # same frames here as decord, so they give the same features
+    import runpy
+    extract = runpy.run_path(str(REPO / 'tools' / 'extract_features.py'))
+    npy = {}
+    for decoder in ('decord', 'opencv'):
+        npy[decoder] = tmp_path / f'npy_{decoder}'
+        assert extract['main']([str(a) for a in (
+            cfg_path, ckpt, lists['test'], npy[decoder], *common,
+            '--decoder', decoder)]) == 0
+    assert len(list(npy['decord'].glob('*.npy'))) == 4
+    for ref in sorted(npy['decord'].glob('*.npy')):
+        got = np.load(npy['opencv'] / ref.name)
+        assert got.shape == np.load(ref).shape and got.std() > 0
+        np.testing.assert_allclose(got, np.load(ref), rtol=1e-5, atol=1e-5)
 
     # the feature-based config trains on the extracted features
     opts = common_options() + ['model.cls_head.in_channels=80']
@@ -283,44 +430,205 @@ def test_extract_features_then_train(videos, tmp_path):
     work = tmp_path / 'work'
     run_tool('tools/train.py', 'configs/refineloc_thumos.py', '--work-dir',
              work, '--rounds', 2, '--epochs-per-round', 2, '--cfg-options',
-             *opts)
+             *opts, env=ONE_THREAD)
     summary = json.loads((work / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]
 
 
-def test_pretrained_backbone_init_cfg(tmp_path):
-    """A recognizer checkpoint (keys backbone.*) initializes the wrapped
-    backbone through init_cfg, again after a refinement reset."""
-    import refineloc_mm  # noqa: F401
-    from mmengine.registry import init_default_scope
+TINY_HEAD = dict(type='RefineLocHead', num_classes=2,
+                 loss=dict(type='RefineLocLoss'),
+                 post_processor=dict(type='ActionSegmentPredictor'))
 
+
+def tiny_refineloc(backbone, dim, format_shape='NCTHW', **kwargs):
     from mmaction.registry import MODELS
-    init_default_scope('mmaction')
+    return build(MODELS, dict(
+        type='RefineLoc',
+        data_preprocessor=dict(type='SnippetClipDataPreprocessor',
+                               format_shape=format_shape),
+        backbone=backbone, cls_head=dict(TINY_HEAD, in_channels=dim),
+        **kwargs))
+
+
+@pytest.mark.parametrize('wrapped', [True, False])
+def test_pretrained_backbone_init_cfg(tmp_path, wrapped):
+    """A recognizer checkpoint (keys backbone.*) initializes the wrapped
+    backbone through init_cfg, again after a refinement reset, whether
+    the config wraps the backbone or RefineLoc does."""
+    from mmaction.registry import MODELS
     backbone = BACKBONES['3d'][2]
     torch.manual_seed(1)
-    source = MODELS.build(backbone)
+    source = build(MODELS, backbone)
     ckpt = tmp_path / 'recognizer.pth'
     state = {f'backbone.{k}': v for k, v in source.state_dict().items()}
     state['cls_head.fc_cls.weight'] = torch.zeros(2, 16)
     torch.save({'state_dict': state, 'meta': {}}, ckpt)
-    model = MODELS.build(dict(
-        type='RefineLoc',
-        data_preprocessor=dict(type='SnippetClipDataPreprocessor'),
-        backbone=dict(type='SnippetClipBackbone', mode='3d',
-                      backbone=backbone,
-                      init_cfg=dict(type='Pretrained', checkpoint=str(ckpt))),
-        cls_head=dict(type='RefineLocHead', num_classes=2, in_channels=16,
-                      loss=dict(type='RefineLocLoss'),
-                      post_processor=dict(type='ActionSegmentPredictor'))))
+    init_cfg = dict(type='Pretrained', checkpoint=str(ckpt))
+    if wrapped:
+        model = tiny_refineloc(
+            dict(type='SnippetClipBackbone', mode='3d', backbone=backbone,
+                 init_cfg=init_cfg), 16)
+    else:
+        model = tiny_refineloc(backbone, 16,
+                               backbone_wrapper=dict(init_cfg=init_cfg))
     key = 'conv1_s.conv.weight'
+    model.init_weights()
     for _ in range(2):
-        model.init_weights()
-        torch.testing.assert_close(
-            model.backbone.backbone.state_dict()[key],
-            source.state_dict()[key])
-        model.reset_parameters()
-        model.init_weights()
+        weight = model.backbone.backbone.state_dict()[key]
+        torch.testing.assert_close(weight, source.state_dict()[key])
+        with torch.no_grad():
+            weight.add_(1.)  # trained
+        model.reset_parameters()  # a refinement reset
     x = torch.randint(0, 255, (5, 3, 2, 32, 32), dtype=torch.uint8)
     feats = model.extract_feat(model.data_preprocessor(
         dict(inputs=x))['inputs'])
     assert feats.shape == (5, 16)
+
+
+def test_bare_backbone_is_wrapped():
+    """RefineLoc(backbone=<bare MMAction2 backbone>, neck=...) wraps it in
+    a SnippetClipBackbone whose mode follows the data preprocessor."""
+    from refineloc_mm.models.backbones import SnippetClipBackbone
+    mobile, x3d = BACKBONES['2d'][2], BACKBONES['3d'][2]
+    model = tiny_refineloc(mobile, 80, 'NTCHW',
+                           backbone_wrapper=dict(chunk_size=2))
+    assert isinstance(model.backbone, SnippetClipBackbone)
+    assert (model.backbone.mode, model.backbone.chunk_size) == ('2d', 2)
+    assert type(model.backbone.backbone).__name__ == 'MobileNetV2'
+    assert tiny_refineloc(x3d, 16).backbone.mode == '3d'
+    assert tiny_refineloc(mobile, 80, 'NCHW').backbone.mode == '2d'
+    # a 2D backbone on [S, s', C, H, W] frames: per frame, then pooled
+    x = torch.randint(0, 255, (3, 2, 3, 32, 32), dtype=torch.uint8)
+    inputs = model.data_preprocessor(dict(inputs=[x]))['inputs']
+    c, a = model(inputs[None])
+    assert c.shape == (1, 3, 2) and a.shape[:2] == (1, 3)
+    with pytest.raises(ValueError, match='cannot tell whether'):
+        from mmaction.registry import MODELS
+        build(MODELS, dict(type='RefineLoc', backbone=x3d,
+                           cls_head=dict(TINY_HEAD, in_channels=16)))
+    with pytest.raises(ValueError, match='does not match'):
+        tiny_refineloc(x3d, 16, backbone_wrapper=dict(mode='2d'))
+    with pytest.raises(ValueError, match='bare backbone'):
+        tiny_refineloc(dict(type='SnippetClipBackbone', backbone=x3d), 16,
+                       backbone_wrapper=dict(chunk_size=2))
+
+
+# tiny 3D backbones (and a neck) of MMAction2: (backbone, neck, clips
+# [S, C, s', H, W], wrapper settings, feature width)
+PATHWAY = dict(type='resnet3d', depth=18, pretrained=None, num_stages=2,
+               out_indices=(1, ), spatial_strides=(1, 2),
+               temporal_strides=(1, 1), dilations=(1, 1), conv1_stride_t=1,
+               pool1_stride_t=1)
+SLOWFAST = dict(
+    type='ResNet3dSlowFast', resample_rate=2, speed_ratio=2, channel_ratio=2,
+    slow_pathway=dict(PATHWAY, lateral=True, base_channels=8,
+                      conv1_kernel=(1, 7, 7), inflate=(0, 1), speed_ratio=2,
+                      channel_ratio=2),
+    fast_pathway=dict(PATHWAY, lateral=False, base_channels=4,
+                      conv1_kernel=(5, 7, 7)))
+TPN_BACKBONE = dict(
+    type='ResNet3dSlowOnly', depth=18, pretrained=None, base_channels=32,
+    num_stages=2, out_indices=(0, 1), spatial_strides=(1, 2),
+    temporal_strides=(1, 1), dilations=(1, 1), conv1_kernel=(1, 7, 7),
+    inflate=(0, 1))
+TPN = dict(
+    type='TPN', in_channels=(32, 64), out_channels=32,
+    spatial_modulation_cfg=dict(in_channels=(32, 64), out_channels=64),
+    temporal_modulation_cfg=dict(downsample_scales=(1, 1)),
+    upsample_cfg=dict(scale_factor=(1, 1, 1)),
+    downsample_cfg=dict(downsample_scale=(1, 1, 1)),
+    level_fusion_cfg=dict(in_channels=(32, 32), mid_channels=(32, 32),
+                          out_channels=64,
+                          downsample_scales=((1, 1, 1), (1, 1, 1))))
+TINY_3D = {
+    # C3D's fc6 takes 512 * (s'/16) * (H/32)^2 inputs: 16x16x16 clips
+    'C3D': (dict(type='C3D', out_dim=512), None, (3, 3, 16, 16, 16), {},
+            4096),
+    'TimeSformer': (dict(type='TimeSformer', num_frames=2, img_size=32,
+                         patch_size=16, embed_dims=32, num_heads=2,
+                         num_transformer_layers=1), None,
+                    (5, 3, 2, 32, 32), {}, 32),
+    # slow (16) and fast (8) pathway features concatenated
+    'SlowFast': (SLOWFAST, None, (5, 3, 4, 32, 32),
+                 dict(multi_output='concat'), 24),
+    'SlowFast-last': (SLOWFAST, None, (5, 3, 4, 32, 32), {}, 8),
+    # MMAction2 necks return (features, auxiliary losses)
+    'TPN-neck': (TPN_BACKBONE, TPN, (5, 3, 2, 32, 32), {}, 2048),
+}
+
+
+@pytest.mark.parametrize('name', list(TINY_3D))
+def test_tiny_3d_backbones_encode_snippets(name):
+    """Bare MMAction2 backbones through RefineLoc: uint8 snippet clips
+    -> [S, D] features, the same chunked or not, then the head."""
+    backbone, neck, shape, wrapper, dim = TINY_3D[name]
+    torch.manual_seed(0)
+    model = tiny_refineloc(backbone, dim, neck=neck,
+                           backbone_wrapper=dict(wrapper, chunk_size=2))
+    model.init_weights()
+    model.eval()
+    x = torch.randint(0, 255, shape, dtype=torch.uint8)
+    inputs = model.data_preprocessor(dict(inputs=[x]))['inputs']
+    with torch.no_grad():
+        feats = model.extract_feat(inputs)
+        model.backbone.chunk_size = None
+        whole = model.extract_feat(inputs)
+        c, _ = model(inputs[None])
+    assert feats.shape == (shape[0], dim)
+    torch.testing.assert_close(feats, whole, rtol=1e-4, atol=1e-5)
+    assert feats.std(0).max() > 0  # snippets differ
+    assert c.shape == (1, shape[0], 2) and torch.isfinite(c).all()
+
+
+@pytest.mark.parametrize('mode', ['train', 'test-unchunked', 'forward'])
+def test_raw_video_memory_tool(videos, tmp_path, monkeypatch, capsys, mode):
+    """tools/raw_video_memory.py (the README's memory figures) on the
+    tiny 3D config: the training pipeline keeps MAX_SNIPPETS snippets."""
+    import runpy
+    config = tiny_config(tmp_path, videos, '3d')
+    video = videos / 'videos' / 'valid' / 'video_valid_0.mp4'  # 8 snippets
+    monkeypatch.setattr('sys.argv', ['raw_video_memory.py', str(video),
+                                     str(config), '--mode', mode])
+    runpy.run_path(str(REPO / 'tools' / 'raw_video_memory.py'),
+                   run_name='__main__')
+    out = capsys.readouterr().out
+    t = MAX_SNIPPETS if mode == 'train' else 8
+    assert f'{mode}: 8 snippets -> inputs ({t}, 3, 2, 32, 32)' in out, out
+    assert 'peak RSS' in out
+    assert ('features (8, 16)' in out) == (mode == 'forward'), out
+
+
+def test_checkpointed_chunks_and_autocast():
+    """Training through the wrapper from uint8 clips: gradient
+    checkpointing per chunk gives the gradients of the plain pass, and
+    under (CPU bfloat16) autocast, as with --amp, the snippet features
+    stay float32 and the step runs."""
+    from mmaction.structures import ActionDataSample
+    torch.manual_seed(0)
+    model = tiny_refineloc(BACKBONES['2d'][2], 80, 'NTCHW',
+                           backbone_wrapper=dict(chunk_size=2))
+    model.train()
+    sample = ActionDataSample(gt_label=torch.tensor([1., 0.]),
+                              pseudo_label=torch.tensor([1, 0, -1, 1, 0]))
+    sample.set_metainfo(dict(num_snippets=5, fps=25., snippet_size=8))
+    x = torch.randint(0, 255, (5, 2, 3, 32, 32), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=[x], data_samples=[sample]),
+                                   True)
+    weight = model.backbone.backbone.conv1.conv.weight
+
+    def step():
+        model.zero_grad()
+        sum(model(**data, mode='loss').values()).backward()
+        return weight.grad.clone()
+
+    # BatchNorm statistics: both passes from the same running stats
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    plain = step()
+    model.load_state_dict(state)
+    model.backbone.with_cp = True
+    torch.testing.assert_close(step(), plain)
+    assert plain.abs().sum() > 0
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert model.extract_feat(data['inputs']).dtype == torch.float32
+        grad = step()
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0

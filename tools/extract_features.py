@@ -44,9 +44,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmaction.registry import MODELS, TRANSFORMS
-from refineloc_mm.datasets.transforms.snippet_clips import \
-    snippet_frame_indices
+from refineloc_mm.datasets.transforms.snippet_clips import (
+    iter_snippet_chunks, snippet_frame_indices)
 from refineloc_mm.models.backbones import encode_snippets
+from refineloc_mm.models.data_preprocessors.snippet_clip_data_preprocessor \
+    import normalize_clips
 from refineloc_mm.visualization.progress import track_progress
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -147,7 +149,9 @@ class Writer:
 
 
 class SnippetExtractor:
-    """Decode, normalize and encode the snippets of one video."""
+    """Decode, normalize and encode the snippets of one video, one chunk
+    of ``chunk_size`` snippets at a time (decoded frames, float32 clips
+    and activations of one chunk only exist at once)."""
 
     def __init__(self, model: torch.nn.Module, mode: str, snippet_size: int,
                  clip_len: int, resize: int, crop: int, decoder: str,
@@ -166,14 +170,13 @@ class SnippetExtractor:
             dict(type='FormatShape',
                  input_format='NCTHW' if mode == '3d' else 'NCHW'),
         ])
-        channel = 1 if mode == '3d' else 2
-        shape = [1] * 5
-        shape[channel] = -1
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(shape)
-        self.std = torch.tensor(std, dtype=torch.float32).view(shape)
+        self.channel_dim = 1 if mode == '3d' else 2
+        self.mean = torch.tensor(mean, dtype=torch.float32)
+        self.std = torch.tensor(std, dtype=torch.float32)
 
     @torch.no_grad()
     def __call__(self, path: str) -> np.ndarray:
+        """[T, D] float32 features of the video at ``path``."""
         if not osp.isfile(path):
             raise FileNotFoundError(f'no such video file: {path}')
         base = self.init(dict(filename=path, start_index=0, modality='RGB'))
@@ -182,23 +185,21 @@ class SnippetExtractor:
         if num <= 0:
             raise ValueError(f'{path}: {total} frames, fewer than one '
                              f'snippet of {self.snippet_size}')
-        inds = snippet_frame_indices(num, self.snippet_size, self.clip_len,
-                                     total)
-        reader = base['video_reader']
+        base.update(
+            frame_inds=snippet_frame_indices(num, self.snippet_size,
+                                             self.clip_len, total),
+            clip_len=self.clip_len,
+            num_clips=num,
+            frame_interval=None)
+        neck = getattr(self.model, 'neck', None)
         feats = []
-        for start in range(0, num, self.chunk_size):
-            n = min(self.chunk_size, num - start)
-            r = dict(base, video_reader=reader, num_clips=n,
-                     clip_len=self.clip_len, frame_interval=None,
-                     frame_inds=inds[start * self.clip_len:(start + n) *
-                                     self.clip_len])
-            imgs = np.asarray(self.decode(r)['imgs'])
-            x = torch.from_numpy(imgs)
+        for _, chunk in iter_snippet_chunks(base, self.decode,
+                                            self.chunk_size):
+            x = torch.from_numpy(np.asarray(chunk['imgs']))
             if self.mode == '2d':  # [n * s', C, H, W] -> [n, s', C, H, W]
-                x = x.view((n, -1) + tuple(x.shape[1:]))
-            x = (x.float() - self.mean) / self.std
-            x = x.to(self.device)
-            neck = getattr(self.model, 'neck', None)
+                x = x.view((chunk['num_clips'], -1) + tuple(x.shape[1:]))
+            x = normalize_clips(x.to(self.device), self.mean, self.std,
+                                self.channel_dim)
             y = encode_snippets(self.model.backbone, neck, x, self.mode,
                                 self.multi_output)
             feats.append(y.float().cpu().numpy())

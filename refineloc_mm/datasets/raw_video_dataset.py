@@ -7,7 +7,14 @@ T = floor(video-num-frames / snippet_size) snippets (the CSV's frame
 count), exactly as many as its pre-extracted features, so ``num_snippets``,
 ``fg_mask``, pseudo labels, the refinement hook and the metric are the
 same as with features. Frames are decoded lazily by the pipeline
-(:class:`SampleSnippetFrames` + MMAction2's decoding transforms).
+(:class:`SampleSnippetFrames`, then MMAction2's decoding and geometric
+transforms, chunk by chunk in :class:`DecodeSnippetChunks`).
+
+Indexing the dataset itself gives every snippet of a video (validation,
+test, and the refinement hook's scoring of the training split); a
+training pipeline with ``SampleSnippetFrames(max_snippets=K)`` keeps K
+snippets only of the samples that :class:`PseudoLabelDataset` serves,
+which carry pseudo labels.
 """
 import os.path as osp
 from collections import OrderedDict
@@ -20,10 +27,15 @@ from .snippet_feature_dataset import read_groundtruth_csv
 DEFAULT_PIPELINE = [
     dict(type='DecordInit'),
     dict(type='SampleSnippetFrames', clip_len=8),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='CenterCrop', crop_size=112),
-    dict(type='FormatShape', input_format='NCTHW'),
+    dict(
+        type='DecodeSnippetChunks',
+        chunk_size=32,
+        transforms=[
+            dict(type='DecordDecode'),
+            dict(type='Resize', scale=(-1, 128)),
+            dict(type='CenterCrop', crop_size=112),
+        dict(type='FormatShape', input_format='NCTHW'),
+        ]),
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
 

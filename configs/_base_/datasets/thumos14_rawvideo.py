@@ -1,28 +1,53 @@
 # THUMOS14 raw videos (no pre-extracted features): the reference
 # ground-truth CSVs plus one video file per video name. A video has
 # T = floor(video-num-frames / snippet_size) snippets, as its features
-# would; SampleSnippetFrames decodes `clip_len` frames per snippet with
-# MMAction2's own transforms. Leaf configs set the pipeline for their
-# backbone (FormatShape NCTHW for 3D, NCHW for 2D backbones).
+# would; SampleSnippetFrames takes `clip_len` frames per snippet and
+# DecodeSnippetChunks decodes, crops and formats them with MMAction2's own
+# transforms, `decode_chunk` snippets at a time (full-resolution frames of
+# one chunk only; inputs stay uint8). Leaf configs set the pipelines for
+# their backbone (FormatShape NCTHW for 3D, NCHW for 2D backbones).
 #   data/thumos14/videos/{validation,test}/<video-name>.mp4
+#
+# Memory: a training video keeps at most `max_train_snippets` snippets
+# (one per equal segment, with their pseudo labels); validation, test and
+# the refinement hook's scoring of the training split see every snippet
+# (sampling applies to samples with pseudo labels only).
 _base_ = ['./snippet_loaders.py']
 dataset_type = 'RawVideoSnippetDataset'
 data_root = 'data/thumos14'
 snippet_size = 16
 clip_len = 8
+max_train_snippets = 256
+decode_chunk = 32
+
+# 3D layout by default: inputs [T, C, clip_len, H, W] per video
+decode = dict(
+    type='DecodeSnippetChunks',
+    chunk_size=decode_chunk,
+    transforms=[
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, 128)),
+        dict(type='CenterCrop', crop_size=112),
+        dict(type='FormatShape', input_format='NCTHW'),
+    ])
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(
+        type='SampleSnippetFrames',
+        clip_len=clip_len,
+        max_snippets=max_train_snippets),
+    decode,
+    dict(type='PackSnippetClips', input_format='NCTHW'),
+]
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleSnippetFrames', clip_len=clip_len),
+    decode,
+    dict(type='PackSnippetClips', input_format='NCTHW'),
+]
 classes = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',
            '13', '14', '15', '16', '17', '18', '19')
 
-# 3D layout by default: inputs [T, C, clip_len, H, W] per video
-pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleSnippetFrames', clip_len=clip_len),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='CenterCrop', crop_size=112),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackSnippetClips', input_format='NCTHW'),
-]
 train_split = dict(
     type=dataset_type,
     data_root=data_root,
@@ -31,7 +56,7 @@ train_split = dict(
     filename_tmpl='{}.mp4',
     snippet_size=snippet_size,
     classes=classes,
-    pipeline=pipeline)
+    pipeline=train_pipeline)
 test_split = dict(
     type=dataset_type,
     data_root=data_root,
@@ -40,7 +65,7 @@ test_split = dict(
     filename_tmpl='{}.mp4',
     snippet_size=snippet_size,
     classes=classes,
-    pipeline=pipeline,
+    pipeline=test_pipeline,
     test_mode=True)
 
 train_dataloader = dict(

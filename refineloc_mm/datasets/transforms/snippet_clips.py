@@ -9,75 +9,288 @@ decoding and geometric transforms (``DecordInit``/``DecordDecode`` or
 ``FormatShape``) then run unchanged, and :class:`PackSnippetClips` packs
 the clips with the same data sample as for features.
 
-Layouts of ``inputs`` (uint8, normalized later by
+Memory stays bounded on long videos in two ways:
+
+- training: ``SampleSnippetFrames(max_snippets=K)`` keeps K snippets of a
+  training video (TSN-style, one per equal segment) together with their
+  pseudo labels;
+- decoding: :class:`DecodeSnippetChunks` runs the decoder, the
+  geometric transforms and ``FormatShape`` on the frames of
+  ``chunk_size`` snippets at a time, so the full-resolution frames of one
+  chunk only exist at once and the video is held once, as its small
+  uint8 crops.
+
+Layouts of ``inputs`` (uint8; normalized chunk by chunk inside
+:class:`SnippetClipBackbone` with the mean/std of
 :class:`SnippetClipDataPreprocessor`):
 
 - ``FormatShape('NCTHW')`` -> ``[T, C, s', H, W]`` (3D backbones),
 - ``FormatShape('NCHW')`` -> ``[T, s', C, H, W]`` (2D backbones, frames
   of a snippet are pooled by :class:`SnippetClipBackbone`).
 """
-from typing import Dict
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, Compose
 
 from mmaction.registry import TRANSFORMS
 from .formatting import PackSnippetInputs
 
+# per-snippet entries of a data_info dict, sliced with the snippets
+SNIPPET_KEYS = ('pseudo_label', 'fg_mask')
 
-def snippet_frame_indices(num_snippets: int, snippet_size: int,
+
+def snippet_frame_indices(num_snippets: int,
+                          snippet_size: int,
                           clip_len: int,
-                          total_frames: int = None) -> np.ndarray:
-    """[T * clip_len] frame indices: ``clip_len`` evenly spaced frames at
-    the centres of ``clip_len`` equal parts of every snippet, clamped to
-    the decoded length (decoders may count a frame or two fewer than the
-    annotation)."""
+                          total_frames: Optional[int] = None,
+                          snippet_inds: Optional[np.ndarray] = None
+                          ) -> np.ndarray:
+    """Frame indices of snippet clips.
+
+    ``clip_len`` evenly spaced frames at the centres of ``clip_len`` equal
+    parts of every snippet, clamped to the decoded length (decoders may
+    count a frame or two fewer than the annotation).
+
+    Args:
+        num_snippets (int): T, snippets of the video.
+        snippet_size (int): Frames per snippet.
+        clip_len (int): Frames per clip (<= ``snippet_size``).
+        total_frames (int, optional): Decoded frames, for clamping.
+        snippet_inds (np.ndarray, optional): [K] snippets to take, in
+            order. Defaults to all T.
+
+    Returns:
+        np.ndarray: [K * clip_len] int64 frame indices, snippet-major.
+    """
     if clip_len > snippet_size:
         raise ValueError(f'clip_len={clip_len} exceeds snippet_size='
                          f'{snippet_size}')
     offsets = ((np.arange(clip_len) + 0.5) * snippet_size /
                clip_len).astype(np.int64)
-    inds = (np.arange(num_snippets)[:, None] * snippet_size +
-            offsets[None]).reshape(-1)
+    if snippet_inds is None:
+        snippet_inds = np.arange(num_snippets)
+    inds = (np.asarray(snippet_inds, dtype=np.int64)[:, None] *
+            snippet_size + offsets[None]).reshape(-1)
     if total_frames is not None:
         inds = np.clip(inds, 0, max(int(total_frames) - 1, 0))
     return inds
 
 
+def segment_snippets(num_snippets: int, num_segments: int,
+                     test_mode: bool = False) -> np.ndarray:
+    """TSN-style choice of ``num_segments`` of ``num_snippets`` snippets.
+
+    [0, T) is split into ``num_segments`` = K equal segments (K < T, each
+    at least one snippet long) and one snippet is taken in each: a random
+    one (``np.random``, seeded per DataLoader worker by mmengine) or, in
+    ``test_mode``, the centre one.
+
+    Returns:
+        np.ndarray: [K] increasing int64 snippet indices (all T when
+        T <= K).
+    """
+    if num_snippets <= num_segments:
+        return np.arange(num_snippets)
+    bounds = np.arange(num_segments + 1) * num_snippets // num_segments
+    starts, lengths = bounds[:-1], np.diff(bounds)
+    if test_mode:
+        return starts + (lengths - 1) // 2
+    return starts + np.random.randint(lengths)
+
+
 @TRANSFORMS.register_module()
 class SampleSnippetFrames(BaseTransform):
-    """Frame indices of every snippet of the video.
+    """Frame indices of the snippets of a video.
+
+    Every snippet is kept, except for training samples of videos longer
+    than ``max_snippets``: those keep ``max_snippets`` snippets (one per
+    equal segment of the video, see :func:`segment_snippets`), and their
+    per-snippet targets (``snippet_keys``: the pseudo labels, the true
+    foreground mask) are sliced alike, ``num_snippets`` becomes the kept
+    count and ``snippet_inds`` records which snippets were kept (metainfo
+    of the packed sample). Training samples are those that carry a
+    ``pseudo_label``, which :class:`PseudoLabelDataset` (the wrapper of
+    every training split) adds. The refinement hook scores the training
+    split through the wrapped dataset itself, with the same pipeline but
+    no pseudo label, so pseudo labels are always generated from every
+    snippet, as validation and test always see every snippet.
+    ``gt_segments`` (seconds, for the metric only) stay as they are; the
+    sampled snippets are consecutive for the attention softmax over time
+    and the group-sparsity regularizer (off in the recipes).
 
     Required keys: ``num_snippets``, ``snippet_size`` (set by
     :class:`RawVideoSnippetDataset`), ``total_frames`` (optional, set by
-    the decoder's init transform). Added keys: ``frame_inds``,
-    ``clip_len``, ``num_clips`` (= T), ``frame_interval``.
+    the decoder's init transform), ``snippet_keys`` (optional). Added
+    keys: ``frame_inds``, ``clip_len``, ``num_clips`` (= T),
+    ``frame_interval``, ``snippet_inds`` (when sampled). Modified keys:
+    ``num_snippets`` and ``snippet_keys`` (when sampled).
 
     Args:
         clip_len (int): Frames decoded per snippet. Defaults to 8.
+        max_snippets (int, optional): Snippets kept per training video;
+            None (default) keeps every snippet.
+        test_mode (bool): Take the centre snippet of each segment instead
+            of a random one (deterministic). Defaults to False.
+        snippet_keys (Sequence[str]): Per-snippet [T, ...] entries sliced
+            with the snippets. Defaults to ``('pseudo_label',
+            'fg_mask')``.
     """
 
-    def __init__(self, clip_len: int = 8) -> None:
+    def __init__(self,
+                 clip_len: int = 8,
+                 max_snippets: Optional[int] = None,
+                 test_mode: bool = False,
+                 snippet_keys: Sequence[str] = SNIPPET_KEYS) -> None:
+        if max_snippets is not None and max_snippets < 1:
+            raise ValueError(f'max_snippets must be >= 1 or None, got '
+                             f'{max_snippets}')
         self.clip_len = clip_len
+        self.max_snippets = max_snippets
+        self.test_mode = test_mode
+        self.snippet_keys = tuple(snippet_keys)
+
+    def _sample(self, results: Dict) -> None:
+        """Keep ``max_snippets`` snippets of a training sample."""
+        t = results['num_snippets']
+        inds = segment_snippets(t, self.max_snippets, self.test_mode)
+        for key in self.snippet_keys:
+            if key not in results:
+                continue
+            values = np.asarray(results[key])
+            if len(values) != t:
+                raise ValueError(
+                    f'video "{results.get("video_name")}": {key} has '
+                    f'{len(values)} entries for {t} snippets')
+            results[key] = values[inds]
+        results['snippet_inds'] = inds
+        results['num_snippets'] = len(inds)
 
     def transform(self, results: Dict) -> Dict:
-        t = results['num_snippets']
+        if (self.max_snippets is not None and 'pseudo_label' in results
+                and results['num_snippets'] > self.max_snippets):
+            self._sample(results)
         results['frame_inds'] = snippet_frame_indices(
-            t, results['snippet_size'], self.clip_len,
-            results.get('total_frames'))
+            results['num_snippets'], results['snippet_size'], self.clip_len,
+            results.get('total_frames'), results.get('snippet_inds'))
         results['clip_len'] = self.clip_len
-        results['num_clips'] = t
+        results['num_clips'] = results['num_snippets']
         results['frame_interval'] = None
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(clip_len={self.clip_len})'
+        return (f'{self.__class__.__name__}(clip_len={self.clip_len}, '
+                f'max_snippets={self.max_snippets}, '
+                f'test_mode={self.test_mode})')
+
+
+def iter_snippet_chunks(results: Dict, transforms: Callable,
+                        chunk_size: int) -> Iterator[Tuple[int, Dict]]:
+    """Run ``transforms`` on the frames of ``chunk_size`` snippets at a
+    time.
+
+    Each chunk gets a shallow copy of ``results`` with its own
+    ``frame_inds`` and ``num_clips``; the decoders' ``video_reader`` is
+    left open in ``results`` for the next chunk.
+
+    Args:
+        results (dict): With ``frame_inds`` ([T * clip_len]),
+            ``clip_len`` and the decoder's ``video_reader``.
+        transforms (callable): E.g. ``Compose([DecordDecode, Resize,
+            CenterCrop])``.
+        chunk_size (int): Snippets per chunk.
+
+    Yields:
+        tuple[int, dict]: Index of the chunk's first snippet and the
+        chunk's transformed results (``imgs``: its n * clip_len frames).
+    """
+    inds = results['frame_inds']
+    clip_len = results['clip_len']
+    num = len(inds) // clip_len
+    for start in range(0, num, max(int(chunk_size), 1)):
+        n = min(chunk_size, num - start)
+        chunk = dict(
+            results,
+            num_clips=n,
+            frame_inds=inds[start * clip_len:(start + n) * clip_len])
+        yield start, transforms(chunk)
+
+
+@TRANSFORMS.register_module()
+class DecodeSnippetChunks(BaseTransform):
+    """Decoding (and the transforms after it) applied chunk by chunk.
+
+    The given transforms (a decoder, per-frame geometric transforms and
+    optionally ``FormatShape``, all of MMAction2) run on the frames of
+    ``chunk_size`` snippets at a time; each chunk's ``imgs`` are copied
+    into one uint8 array as soon as they are transformed, so the
+    full-resolution frames of one chunk only exist at once and the whole
+    video is held once, as its final crops. The output equals that of the
+    transforms applied to all frames at once: ``imgs`` [T * s', H, W, C]
+    after geometric transforms, or, with ``FormatShape`` inside (which
+    saves the copy it would make of the whole video), [T, C, s', H, W]
+    (``'NCTHW'``) or [T * s', C, H, W] (``'NCHW'``).
+
+    Required keys: ``frame_inds``, ``clip_len``, ``num_clips``,
+    ``video_reader`` and what the transforms require. Added keys:
+    ``imgs`` (np.ndarray) and those the transforms add (``input_shape``
+    is that of the whole ``imgs``); ``video_reader`` is closed (None), as
+    after a decoder.
+
+    Args:
+        transforms (list[dict | callable]): E.g. ``[dict(type=
+            'DecordDecode'), dict(type='Resize', scale=(-1, 128)),
+            dict(type='CenterCrop', crop_size=112)]``, optionally followed
+            by ``dict(type='FormatShape', input_format='NCTHW')``. Random
+            transforms would draw per chunk; use deterministic ones.
+        chunk_size (int): Snippets per chunk. Defaults to 32.
+    """
+
+    def __init__(self,
+                 transforms: List[Union[dict, Callable]],
+                 chunk_size: int = 32) -> None:
+        if chunk_size < 1:
+            raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+        self.transforms = Compose([
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in transforms
+        ])
+        self.chunk_size = chunk_size
+
+    def transform(self, results: Dict) -> Dict:
+        num = results['num_clips']
+        imgs, out = None, results
+        for start, out in iter_snippet_chunks(results, self.transforms,
+                                              self.chunk_size):
+            chunk = out.pop('imgs')
+            rows = len(chunk) // out['num_clips']  # per snippet
+            if imgs is None:
+                imgs = np.empty((num * rows, ) + chunk[0].shape,
+                                chunk[0].dtype)
+            for i, row in enumerate(chunk, start * rows):
+                imgs[i] = row
+            del chunk  # frees the chunk's frames now
+        out.update(
+            imgs=imgs,
+            frame_inds=results['frame_inds'],
+            num_clips=num,
+            video_reader=None)
+        if 'input_shape' in out:
+            out['input_shape'] = imgs.shape
+        return out
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(transforms={self.transforms}, '
+                f'chunk_size={self.chunk_size})')
 
 
 @TRANSFORMS.register_module()
 class PackSnippetClips(PackSnippetInputs):
     """Pack ``imgs`` (after ``FormatShape``) as ``inputs`` [T, ...] with
-    the data sample of :class:`PackSnippetInputs`.
+    the data sample of :class:`PackSnippetInputs`, plus the metainfo
+    ``snippet_inds`` ([T] kept snippets) when :class:`SampleSnippetFrames`
+    sampled the video.
 
     Args:
         input_format (str): The ``FormatShape`` format: ``'NCTHW'`` gives
@@ -100,7 +313,11 @@ class PackSnippetClips(PackSnippetInputs):
                 f'video "{results["video_name"]}": {imgs.shape[0]} clips '
                 f'for {t} snippets (one crop per snippet is supported)')
         results['features'] = np.ascontiguousarray(imgs)
-        return super().transform(results)
+        packed = super().transform(results)
+        if 'snippet_inds' in results:
+            packed['data_samples'].set_metainfo(
+                dict(snippet_inds=results['snippet_inds']))
+        return packed
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(input_format={self.input_format})'

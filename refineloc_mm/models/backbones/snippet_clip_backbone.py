@@ -12,15 +12,22 @@ backbones alike and bounds memory on long videos:
   s' frames -> [S, D];
 - ``chunk_size``: snippets are encoded ``chunk_size`` at a time (all
   videos of the batch are packed, so a long video is split as well);
-  with ``with_cp=True`` each chunk is gradient-checkpointed in training,
-  so only the chunk being recomputed holds activations.
+  clips stay uint8 until a chunk is normalized (``normalize``, the data
+  preprocessor's, see :class:`SnippetClipDataPreprocessor`), so only one
+  chunk is float32 at once; with ``with_cp=True`` each chunk is
+  gradient-checkpointed in training, so the uint8 chunks are all that is
+  kept for backward and only the chunk being recomputed holds
+  activations.
+
+``RefineLoc(backbone=dict(type=<any MMAction2 backbone>), neck=...)``
+wraps a bare backbone in this class itself (see :class:`RefineLoc`).
 
 Pretrained weights: ``init_cfg=dict(type='Pretrained', checkpoint=...)``
 on this wrapper loads a recognizer checkpoint (keys ``backbone.*``,
 ``neck.*``; the recognizer's head is ignored) from a local path, and is
 applied again whenever the refinement hook resets the model.
 """
-from typing import Optional
+from typing import Callable, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -30,34 +37,66 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
 
 
-def pool_features(x, multi_output: str = 'last') -> torch.Tensor:
+def pool_features(x: Union[torch.Tensor, Tuple[torch.Tensor, ...]],
+                  multi_output: str = 'last') -> torch.Tensor:
     """Output of a backbone/neck, globally average-pooled to [N, D].
 
     Several outputs (a tuple: stages, or SlowFast's two pathways) give the
     last one (``multi_output='last'``) or all, pooled and concatenated
     (``'concat'``, e.g. slow + fast pathway features).
+
+    Args:
+        x (Tensor | tuple[Tensor]): [N, D, ...] output(s).
+        multi_output (str): ``'last'`` or ``'concat'``.
+
+    Returns:
+        Tensor: [N, D] float32 (pooled in float32 also when the backbone
+        ran under autocast), D summed over the outputs for ``'concat'``.
     """
     if isinstance(x, (tuple, list)):
         if multi_output == 'concat':
             return torch.cat([pool_features(y) for y in x], dim=1)
         x = x[-1]
+    x = x.float()
     return x.flatten(2).mean(-1) if x.dim() > 2 else x
+
+
+def apply_neck(neck: Optional[torch.nn.Module],
+               x: Union[torch.Tensor, Tuple[torch.Tensor, ...]]
+               ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+    """The neck's features of backbone output ``x`` (``x`` itself without
+    a neck). MMAction2 necks (e.g. ``TPN``) return ``(features,
+    auxiliary losses)``; the auxiliary losses need the recognizer's data
+    samples and are not used here."""
+    if neck is None:
+        return x
+    out = neck(x)
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict):
+        out = out[0]
+    return out
 
 
 def encode_snippets(backbone: torch.nn.Module,
                     neck: Optional[torch.nn.Module], clips: torch.Tensor,
                     mode: str, multi_output: str = 'last') -> torch.Tensor:
-    """[S, ...] snippet clips -> [S, D] (see the module docstring)."""
+    """Snippet clips -> one feature vector per snippet.
+
+    Args:
+        backbone (nn.Module): An MMAction2 backbone.
+        neck (nn.Module, optional): Applied to the backbone's output.
+        clips (Tensor): [S, C, s', H, W] (``mode='3d'``) or
+            [S, s', C, H, W] (``mode='2d'``), normalized.
+        mode (str): ``'2d'`` or ``'3d'``.
+        multi_output (str): See :func:`pool_features`.
+
+    Returns:
+        Tensor: [S, D].
+    """
     if mode == '2d':
         s, t = clips.shape[:2]
-        x = backbone(clips.flatten(0, 1))
-        if neck is not None:
-            x = neck(x)
+        x = apply_neck(neck, backbone(clips.flatten(0, 1)))
         return pool_features(x, multi_output).view(s, t, -1).mean(1)
-    x = backbone(clips)
-    if neck is not None:
-        x = neck(x)
-    return pool_features(x, multi_output)
+    return pool_features(apply_neck(neck, backbone(clips)), multi_output)
 
 
 @MODELS.register_module()
@@ -97,17 +136,38 @@ class SnippetClipBackbone(BaseModule):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck else None
 
-    def _encode(self, clips: torch.Tensor) -> torch.Tensor:
+    def _encode(self, clips: torch.Tensor,
+                normalize: Optional[Callable] = None) -> torch.Tensor:
+        """One chunk: normalize (float32) and encode to [n, D]."""
+        if normalize is not None:
+            clips = normalize(clips)
+        elif not clips.is_floating_point():
+            clips = clips.float()
         return encode_snippets(self.backbone, self.neck, clips, self.mode,
                                self.multi_output)
 
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                clips: torch.Tensor,
+                normalize: Optional[Callable] = None) -> torch.Tensor:
+        """Encode packed snippet clips ``chunk_size`` snippets at a time.
+
+        Args:
+            clips (Tensor): [S, C, s', H, W] (3d) or [S, s', C, H, W] (2d),
+                uint8 pixels (or float).
+            normalize (callable, optional): Chunk [n, ...] -> normalized
+                float32 chunk, applied to one chunk at a time (e.g.
+                :meth:`SnippetClipDataPreprocessor.normalize`). None:
+                clips are only cast to float32.
+
+        Returns:
+            Tensor: [S, D].
+        """
         size = self.chunk_size or clips.shape[0]
         out = []
         for chunk in clips.split(max(int(size), 1)):
             if self.with_cp and self.training and torch.is_grad_enabled():
-                out.append(checkpoint(self._encode, chunk,
+                out.append(checkpoint(self._encode, chunk, normalize,
                                       use_reentrant=False))
             else:
-                out.append(self._encode(chunk))
+                out.append(self._encode(chunk, normalize))
         return torch.cat(out) if len(out) > 1 else out[0]

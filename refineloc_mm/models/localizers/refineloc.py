@@ -7,6 +7,7 @@ from mmengine.model import BaseModel, BaseModule
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
+from ..backbones.snippet_clip_backbone import SnippetClipBackbone
 
 
 def snippet_mask(data_samples: SampleList, num_snippets: int,
@@ -17,20 +18,93 @@ def snippet_mask(data_samples: SampleList, num_snippets: int,
     return torch.arange(num_snippets, device=device)[None] < lengths[:, None]
 
 
+# layout of the packed clips (the data preprocessor's format_shape) ->
+# SnippetClipBackbone mode
+FORMAT_MODES = {'NCTHW': '3d', 'NTCHW': '2d', 'NCHW': '2d'}
+
+
+def snippet_backbone_config(backbone: ConfigType,
+                            neck: OptConfigType = None,
+                            backbone_wrapper: OptConfigType = None,
+                            format_shape: Optional[str] = None) -> dict:
+    """Config of the :class:`SnippetClipBackbone` that encodes snippets.
+
+    A bare MMAction2 backbone (any registered type that is not a
+    :class:`SnippetClipBackbone`) is wrapped, with ``neck`` and the
+    wrapper settings ``backbone_wrapper``; an explicit wrapper gets
+    ``neck`` unless it has its own. Without a ``mode``, it follows the
+    data preprocessor's ``format_shape`` (``'NCTHW'`` -> ``'3d'``,
+    ``'NCHW'``/``'NTCHW'`` -> ``'2d'``).
+
+    Args:
+        backbone (dict): Backbone config.
+        neck (dict, optional): Neck config.
+        backbone_wrapper (dict, optional): Keyword arguments of the
+            wrapper of a bare backbone (``mode``, ``chunk_size``,
+            ``with_cp``, ``multi_output``, ``init_cfg``).
+        format_shape (str, optional): The data preprocessor's.
+
+    Returns:
+        dict: A ``SnippetClipBackbone`` config.
+    """
+    kind = backbone['type']
+    cls = kind if isinstance(kind, type) else MODELS.get(kind)
+    if cls is not None and issubclass(cls, SnippetClipBackbone):
+        if backbone_wrapper:
+            raise ValueError(
+                'backbone_wrapper is for a bare backbone; set '
+                f'{dict(backbone_wrapper)} in the SnippetClipBackbone '
+                'config itself')
+        cfg = dict(backbone)
+        if neck:
+            if cfg.get('neck'):
+                raise ValueError('two necks: the SnippetClipBackbone has a '
+                                 'neck and RefineLoc got another one')
+            cfg['neck'] = neck
+    else:
+        cfg = dict(type='SnippetClipBackbone', backbone=backbone, neck=neck)
+        cfg.update(backbone_wrapper or {})
+    inferred = FORMAT_MODES.get(format_shape)
+    if 'mode' not in cfg:
+        if inferred is None:
+            raise ValueError(
+                f'cannot tell whether backbone {kind} is 2d or 3d: give '
+                "backbone_wrapper=dict(mode='2d' or '3d'), or a data "
+                "preprocessor with format_shape 'NCTHW' (3d) or "
+                "'NCHW'/'NTCHW' (2d) such as SnippetClipDataPreprocessor")
+        cfg['mode'] = inferred
+    elif inferred is not None and cfg['mode'] != inferred:
+        raise ValueError(
+            f"backbone mode '{cfg['mode']}' does not match the data "
+            f"preprocessor's format_shape '{format_shape}' "
+            f"('{inferred}' clips)")
+    return cfg
+
+
 @MODELS.register_module()
 class RefineLoc(BaseModel):
     """Weakly-supervised temporal action localizer of RefineLoc.
 
     Inputs are the snippets of a batch of videos, packed. With
     pre-extracted features the backbone is the identity; any registered
-    MMAction2 backbone may be given instead, applied to every snippet clip
-    of every video at once and globally average-pooled to one feature
-    vector per snippet.
+    MMAction2 backbone (2D or 3D) may be given instead, with an optional
+    neck: it is wrapped in a :class:`SnippetClipBackbone` (unless it is
+    one already), which encodes the snippet clips chunk by chunk,
+    normalized with the data preprocessor's mean/std one chunk at a time,
+    to one feature vector per snippet.
 
     Args:
         cls_head (dict): Config of :class:`RefineLocHead`.
-        backbone (dict, optional): Backbone config. None for features.
-        neck (dict, optional): Neck config applied after the backbone.
+        backbone (dict, optional): Backbone config: an MMAction2 backbone
+            (e.g. ``dict(type='X3D')``) or a ``SnippetClipBackbone``.
+            None for features.
+        neck (dict, optional): Neck config applied after the backbone
+            (inside the wrapper, before pooling).
+        backbone_wrapper (dict, optional): Settings of the
+            ``SnippetClipBackbone`` around a bare backbone, e.g.
+            ``dict(chunk_size=32, with_cp=True, init_cfg=...)``; ``mode``
+            defaults to the data preprocessor's ``format_shape``
+            (``'NCTHW'`` -> 3d, ``'NCHW'``/``'NTCHW'`` -> 2d).
         data_preprocessor (dict, optional): Defaults to
             ``dict(type='SnippetDataPreprocessor')``.
         init_cfg (dict, optional): Initialization config.
@@ -40,14 +114,21 @@ class RefineLoc(BaseModel):
                  cls_head: ConfigType,
                  backbone: OptConfigType = None,
                  neck: OptConfigType = None,
+                 backbone_wrapper: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='SnippetDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone) if backbone else None
-        self.neck = MODELS.build(neck) if neck else None
+        self.backbone = None
+        if backbone:
+            self.backbone = MODELS.build(
+                snippet_backbone_config(
+                    backbone, neck, backbone_wrapper,
+                    getattr(self.data_preprocessor, 'format_shape', None)))
+        elif neck or backbone_wrapper:
+            raise ValueError('neck and backbone_wrapper need a backbone')
         self.cls_head = MODELS.build(cls_head)
 
     def reset_parameters(self) -> None:
@@ -66,19 +147,16 @@ class RefineLoc(BaseModel):
 
         Args:
             inputs (Tensor): [S, D] features, or [S, *clip_shape] snippet
-                clips when a backbone is set (S snippets of all videos).
+                clips (uint8 pixels, as packed by the data preprocessor)
+                when a backbone is set (S snippets of all videos).
 
         Returns:
             Tensor: [S, D'].
         """
         if self.backbone is None:
             return inputs
-        x = self.backbone(inputs)
-        if self.neck is not None:
-            x = self.neck(x)
-        if isinstance(x, tuple):
-            x = x[-1]
-        return x.flatten(2).mean(-1) if x.dim() > 2 else x
+        return self.backbone(
+            inputs, getattr(self.data_preprocessor, 'normalize', None))
 
     def _packed_features(self, inputs: torch.Tensor,
                          data_samples: Optional[SampleList]
