@@ -523,13 +523,15 @@ def bench_in_process(args: argparse.Namespace, cfg,
     from mmengine.runner import Runner
 
     from refineloc_mm.engine.hooks.refinement_hook import RefinementHook
+    from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
     from refineloc_mm.visualization.progress import Progress
 
     cuda = args.device == 'cuda'
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     results: Dict[str, Any] = {}
 
-    # ---- training epochs
+    # ---- training epochs (with the allocator setting of tools/train.py)
+    reuse_freed_memory_if_configured(cfg)
     runner_cfg = benchmark_runner_config(cfg, work_dir, args.train_epochs)
     runner = Runner.from_cfg(runner_cfg)
     record: Dict[str, List[float]] = dict(start=[], end=[])

@@ -203,6 +203,7 @@ def train(args: argparse.Namespace) -> Dict:
     from mmengine.runner import Runner
 
     from mmaction.registry import HOOKS
+    from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
     from refineloc_mm.utils.schedule import set_refinement_schedule
 
     times: Dict[str, float] = {}
@@ -253,6 +254,7 @@ def train(args: argparse.Namespace) -> Dict:
     ]
     cfg.work_dir = args.work_dir
     cfg.launcher = 'none'
+    reuse_freed_memory_if_configured(cfg)
     runner = Runner.from_cfg(cfg)
     t_built = time.time()
     runner.train()

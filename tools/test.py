@@ -15,6 +15,7 @@ from mmengine.utils import import_modules_from_strings
 from mmaction.registry import RUNNERS
 from refineloc_mm.datasets import apply_checkpoint_classes
 from refineloc_mm.utils.launcher import set_launcher
+from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
 from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import refinement_hooks
 
@@ -90,6 +91,7 @@ def main() -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     # score with the class mapping the checkpoint was trained with
     apply_checkpoint_classes(cfg, args.checkpoint)
+    reuse_freed_memory_if_configured(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     try:

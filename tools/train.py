@@ -14,6 +14,7 @@ from mmengine.utils import import_modules_from_strings
 
 from mmaction.registry import RUNNERS
 from refineloc_mm.utils.launcher import set_launcher
+from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
 from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import set_refinement_schedule
 
@@ -104,6 +105,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    reuse_freed_memory_if_configured(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     try:

@@ -16,6 +16,11 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
+# glibc: large per-batch tensors reuse freed heap memory instead of fresh
+# pages (refineloc_mm/utils/malloc.py), applied by tools/train.py and
+# tools/test.py
+reuse_freed_memory = True
+
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)

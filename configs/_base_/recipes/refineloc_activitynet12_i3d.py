@@ -21,6 +21,10 @@ num_rounds = 50
 epochs_per_round = 50
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
+# batches of 256 videos (~400 MB of features each): keeping freed memory in
+# the heap would hold the largest batches for good (README, "Memory at
+# ActivityNet scale")
+reuse_freed_memory = False
 train_cfg = dict(
     max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
 default_hooks = dict(checkpoint=dict(interval=epochs_per_round))

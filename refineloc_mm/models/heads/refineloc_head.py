@@ -196,7 +196,8 @@ class RefineLocHead(BaseModule):
         """
         cas, attention = self(x, mask)
         video = self.video_level(cas, attention, mask)
-        labels = torch.stack([ds.gt_label for ds in data_samples]).to(x)
+        labels = torch.stack([ds.gt_label for ds in data_samples]).to(
+            device=x.device, dtype=cas.dtype)
         if labels.shape[1] != self.num_classes:
             raise ValueError(
                 f'video "{data_samples[0].metainfo.get("video_name")}" has a '
