@@ -10,7 +10,8 @@ and writes the same as JSON.
 
 Usage::
 
-    python tools/benchmark.py                       # everything
+    python tools/benchmark.py                       # everything, float32
+    python tools/benchmark.py --amp                 # as tools/train.py --amp
     python tools/benchmark.py --skip-schedule --anet-metric --repeats 7
     python tools/benchmark.py --device cuda --out work_dirs/benchmark/gpu.json
 
@@ -29,6 +30,10 @@ the device is synchronized before every reading):
   3 x (2 x in x out summed over the model's ``nn.Linear`` layers) x the
   number of training snippets (forward + a backward counted as twice the
   forward, the convention of the issue).
+- **arithmetic alone** of an epoch: the head's two MLPs forward and
+  backward on random rows of the epoch's size in the run's precision (no
+  data, no optimizer, no softmaxes/losses), median of 3: the floor of an
+  epoch on this machine with these kernels.
 - **round-end work**, each repeated ``--repeats`` times on the model the
   Runner just trained, in the order of a real round end:
 
@@ -40,7 +45,8 @@ the device is synchronized before every reading):
       (clipped at 0: on a busy machine the two medians are noisy).
   (b) forward over the test split: iterating the config's test dataloader
       (in-process, HDF5 reads included) through ``model.data_preprocessor``
-      and ``model.snippet_scores``, keeping the outputs.
+      and ``model.snippet_scores``, keeping the outputs; under autocast
+      when ``test_cfg.fp16`` is set (``--amp``), as ``TestLoop`` does.
   (c) post-processing of the test split: the head's ``post_processor``
       (inference thresholds) on the outputs of (b).
   (d) mAP at the config's test thresholds: a fresh ``TemporalmAP`` built
