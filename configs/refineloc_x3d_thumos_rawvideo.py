@@ -47,13 +47,13 @@ train_pipeline = [
         type='SampleSnippetFrames',
         clip_len=clip_len,
         max_snippets=max_train_snippets),
-    decode,
+    dict(decode, lazy='inference'),  # streams the hook's scoring
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
 test_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleSnippetFrames', clip_len=clip_len),
-    decode,
+    dict(decode, lazy=True),  # streamed: decoded inside the model
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
 train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))

@@ -5,6 +5,7 @@ with a tiny recognizer through tools/extract_features.py followed by
 training on the extracted features."""
 import csv
 import json
+import pickle
 import textwrap
 
 import numpy as np
@@ -85,10 +86,10 @@ def common_options():
 
 
 def clip_pipeline(fmt, decoder='Decord', max_snippets=None, chunk_size=3,
-                  format_in_chunks=True):
+                  format_in_chunks=True, lazy=False):
     """Tiny raw-video pipeline: 2 frames per snippet, 32x32 crops,
     decoded ``chunk_size`` snippets at a time (None: all at once), with
-    ``FormatShape`` in the chunks or after them."""
+    ``FormatShape`` in the chunks or after them, streamed with ``lazy``."""
     steps = [dict(type=f'{decoder}Decode'),
              dict(type='Resize', scale=(-1, 32)),
              dict(type='CenterCrop', crop_size=32),
@@ -96,7 +97,7 @@ def clip_pipeline(fmt, decoder='Decord', max_snippets=None, chunk_size=3,
     if chunk_size:
         split = len(steps) - (not format_in_chunks)
         steps = [dict(type='DecodeSnippetChunks', chunk_size=chunk_size,
-                      transforms=steps[:split])] + steps[split:]
+                      transforms=steps[:split], lazy=lazy)] + steps[split:]
     return [dict(type=f'{decoder}Init'),
             dict(type='SampleSnippetFrames', clip_len=2,
                  max_snippets=max_snippets),
@@ -152,8 +153,9 @@ def tiny_config(tmp_path, videos, kind):
     path = tmp_path / f'tiny_{kind}.py'
     path.write_text(textwrap.dedent(TINY_CONFIG).format(
         base=REPO / 'configs' / leaf, root=videos, snippet=SNIPPET,
-        train_pipeline=clip_pipeline(fmt, max_snippets=MAX_SNIPPETS),
-        test_pipeline=clip_pipeline(fmt),
+        train_pipeline=clip_pipeline(fmt, max_snippets=MAX_SNIPPETS,
+                                     lazy='inference'),
+        test_pipeline=clip_pipeline(fmt, lazy=True),
         model=model.format(backbone=backbone), dim=dim))
     return path
 
@@ -163,6 +165,14 @@ def build(registry, cfg):
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     return registry.build(cfg)
+
+
+def materialize(inputs):
+    """Packed [T, ...] clips of a sample: a stream decoded, chunk by
+    chunk."""
+    if isinstance(inputs, torch.Tensor):
+        return inputs
+    return torch.from_numpy(np.concatenate(list(inputs)))
 
 
 def raw_dataset(videos, pipeline):
@@ -219,11 +229,14 @@ def test_snippet_sampling_and_packing(videos):
 @pytest.mark.parametrize('fmt', ['NCTHW', 'NCHW'])
 def test_chunked_decode_equals_unchunked(videos, decoder, fmt):
     """DecodeSnippetChunks gives exactly the clips of decoding at once,
-    with FormatShape in the chunks or after them."""
+    with FormatShape in the chunks or after them, and streamed (lazy),
+    chunk by chunk in the packed layout, also through pickling."""
+    from refineloc_mm.datasets.transforms import SnippetClipStream
     whole = raw_dataset(videos, clip_pipeline(fmt, decoder,
                                               chunk_size=None))
     chunked = [raw_dataset(videos, clip_pipeline(
         fmt, decoder, format_in_chunks=inside)) for inside in (True, False)]
+    lazy = raw_dataset(videos, clip_pipeline(fmt, decoder, lazy=True))
     shape = (3, 2, 32, 32) if fmt == 'NCTHW' else (2, 3, 32, 32)
     for i in (0, 4):
         t = whole.get_data_info(i)['num_snippets']
@@ -232,6 +245,20 @@ def test_chunked_decode_equals_unchunked(videos, decoder, fmt):
         assert ref.shape == (t, ) + shape and ref.float().std() > 0
         for ds in chunked:
             assert torch.equal(ds[i]['inputs'], ref)
+        stream = lazy[i]['inputs']
+        assert isinstance(stream, SnippetClipStream) and len(stream) == t
+        stream.prefetch = True  # the next chunk decoded on a thread
+        chunks = list(pickle.loads(pickle.dumps(stream)))
+        assert [len(c) for c in chunks] == [3] * (t // 3) + [t % 3]
+        assert all(c.dtype == np.uint8 for c in chunks)
+        assert torch.equal(torch.from_numpy(np.concatenate(chunks)), ref)
+        stream.prefetch = False
+        assert torch.equal(materialize(stream), ref)
+        # before packing: the rows of the eager DecodeSnippetChunks output
+        stream.input_format = None
+        rows = np.concatenate(list(stream))
+        assert torch.equal(torch.from_numpy(rows),
+                           ref.flatten(0, 1) if fmt == 'NCHW' else ref)
 
 
 def test_max_snippets_sampling():
@@ -304,12 +331,15 @@ def test_max_snippets_in_the_training_split(videos, tmp_path):
         video_labels = labels[train.offsets[i]:train.offsets[i + 1]]
         np.testing.assert_array_equal(
             sample['data_samples'].pseudo_label.numpy(), video_labels[inds])
-        full = train.dataset[i]  # what the hook scores
+        # what the hook scores: every snippet, streamed (lazy='inference'
+        # streams the samples without pseudo labels)
+        full = train.dataset[i]
         assert full['data_samples'].metainfo['num_snippets'] == t
-        assert full['inputs'].shape[0] == t
-        assert torch.equal(sample['inputs'], full['inputs'][inds])
+        assert not isinstance(full['inputs'], torch.Tensor)
+        assert len(full['inputs']) == t
+        assert torch.equal(sample['inputs'], materialize(full['inputs'])[inds])
     val = build(DATASETS, cfg.val_dataloader.dataset)
-    assert val[0]['inputs'].shape[0] == val.get_data_info(0)['num_snippets']
+    assert len(val[0]['inputs']) == val.get_data_info(0)['num_snippets']
 
 
 @pytest.mark.parametrize('kind', ['2d', '3d'])
@@ -580,7 +610,8 @@ def test_tiny_3d_backbones_encode_snippets(name):
     assert c.shape == (1, shape[0], 2) and torch.isfinite(c).all()
 
 
-@pytest.mark.parametrize('mode', ['train', 'test-unchunked', 'forward'])
+@pytest.mark.parametrize('mode',
+                         ['train', 'test', 'test-unchunked', 'forward'])
 def test_raw_video_memory_tool(videos, tmp_path, monkeypatch, capsys, mode):
     """tools/raw_video_memory.py (the README's memory figures) on the
     tiny 3D config: the training pipeline keeps MAX_SNIPPETS snippets."""
@@ -593,9 +624,13 @@ def test_raw_video_memory_tool(videos, tmp_path, monkeypatch, capsys, mode):
                    run_name='__main__')
     out = capsys.readouterr().out
     t = MAX_SNIPPETS if mode == 'train' else 8
-    assert f'{mode}: 8 snippets -> inputs ({t}, 3, 2, 32, 32)' in out, out
+    if mode == 'forward':  # the test pipeline streams into the model
+        assert ('forward: 8 snippets -> inputs streamed in chunks of 3 '
+                '-> features (8, 16)') in out, out
+    else:
+        assert f'{mode}: 8 snippets -> inputs ({t}, 3, 2, 32, 32)' in out
+        assert ('streamed' in out) == (mode == 'test'), out
     assert 'peak RSS' in out
-    assert ('features (8, 16)' in out) == (mode == 'forward'), out
 
 
 def test_checkpointed_chunks_and_autocast():
@@ -632,3 +667,81 @@ def test_checkpointed_chunks_and_autocast():
         assert model.extract_feat(data['inputs']).dtype == torch.float32
         grad = step()
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('kind', ['2d', '3d'])
+def test_streamed_inputs_through_the_model(videos, kind):
+    """Streams through a DataLoader worker (pickled), the data
+    preprocessor (a list of streams) and the model: the snippet scores of
+    the eagerly decoded inputs; refused in training mode."""
+    from torch.utils.data import DataLoader, Subset
+
+    from refineloc_mm.datasets.collate import packed_snippet_collate
+    _, fmt, backbone, dim, _ = BACKBONES[kind]
+    torch.manual_seed(0)
+    model = tiny_refineloc(backbone, dim, 'NTCHW' if fmt == 'NCHW' else fmt,
+                           backbone_wrapper=dict(chunk_size=2))
+    model.init_weights()
+    model.eval()
+    eager, lazy = (raw_dataset(videos, clip_pipeline(fmt, lazy=lazy))
+                   for lazy in (False, True))
+    batch = packed_snippet_collate([eager[i] for i in (0, 4)])
+    # streams made in a DataLoader worker process reach this one pickled
+    loader = DataLoader(Subset(lazy, [0, 4]), batch_size=2, num_workers=1,
+                        collate_fn=packed_snippet_collate)
+    streamed = next(iter(loader))
+    assert isinstance(streamed['inputs'], list)
+    assert len(streamed['inputs']) == 2
+    eager_data = model.data_preprocessor(batch, False)
+    lazy_data = model.data_preprocessor(streamed, False)
+    assert lazy_data['inputs'] == streamed['inputs']  # the same streams
+    with torch.no_grad():
+        feats = model.extract_feat(eager_data['inputs'])
+        # tiny features (the 2D one's ~1e-7): relative tolerance
+        torch.testing.assert_close(
+            model.extract_feat(lazy_data['inputs']), feats, rtol=1e-4,
+            atol=1e-4 * feats.abs().max().item())
+    assert feats.std(0).max() > 0
+    ref = model.snippet_scores(**eager_data)
+    out = model.snippet_scores(**lazy_data)
+    assert torch.equal(out['mask'], ref['mask']) and ref['mask'].all(1).any()
+    for key in ('cas_softmax', 'foreground', 'video_score'):
+        torch.testing.assert_close(out[key], ref[key])
+    preds = model(**lazy_data, mode='predict')
+    assert len(preds) == 2
+    model.train()
+    with pytest.raises(RuntimeError, match='are for inference'):
+        model.snippet_scores(**lazy_data)
+
+
+def test_lazy_decode_checks(videos):
+    """Lazy decoding is for inference samples and needs configs ending
+    with FormatShape and a known decoder (or ``reopen``)."""
+    from mmaction.registry import TRANSFORMS
+    steps = clip_pipeline('NCTHW')[2]['transforms']
+    with pytest.raises(ValueError, match='lazy must be'):
+        build(TRANSFORMS, dict(type='DecodeSnippetChunks',
+                               transforms=steps, lazy='yes'))
+    with pytest.raises(ValueError, match='FormatShape as its last'):
+        build(TRANSFORMS, dict(type='DecodeSnippetChunks',
+                               transforms=steps[:-1], lazy=True))
+    with pytest.raises(ValueError, match='cannot tell how to reopen'):
+        build(TRANSFORMS, dict(type='DecodeSnippetChunks', lazy=True,
+                               transforms=steps[1:]))
+    custom = build(TRANSFORMS, dict(
+        type='DecodeSnippetChunks', lazy=True, reopen=dict(type='MyInit'),
+        transforms=[dict(type='DecordDecode')] + steps[1:]))
+    assert custom.reopen == dict(type='MyInit')
+    lazy = build(TRANSFORMS, dict(type='DecodeSnippetChunks',
+                                  transforms=steps, lazy=True))
+    assert lazy.reopen == dict(type='DecordInit')
+    results = dict(filename='v.mp4', frame_inds=np.arange(4), clip_len=2,
+                   num_clips=2, num_snippets=2, video_reader=object(),
+                   pseudo_label=np.zeros(2, np.int64), video_name='v')
+    with pytest.raises(ValueError, match="use lazy='inference'"):
+        lazy(dict(results))
+    inference = build(TRANSFORMS, dict(type='DecodeSnippetChunks',
+                                       transforms=steps, lazy='inference'))
+    del results['pseudo_label']
+    out = inference(results)
+    assert len(out['imgs']) == 2 and out['video_reader'] is None

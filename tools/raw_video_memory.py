@@ -9,15 +9,21 @@ peak resident set size (``getrusage``) and its growth over the process
 after imports and model building. One mode per process (the peak only
 grows):
 
-- ``test``: the config's test pipeline (every snippet, chunked decoding);
+- ``test``: the config's test pipeline (every snippet); a streamed
+  sample (``DecodeSnippetChunks(lazy=True)``) is then decoded chunk by
+  chunk as the model would, each chunk dropped once decoded;
+- ``test-eager``: the test pipeline with ``lazy=False``: the whole video's
+  uint8 crops decoded chunk by chunk in the pipeline;
 - ``test-unchunked``: the same with ``DecodeSnippetChunks`` replaced by
   its transforms applied to all frames at once;
 - ``train``: the training pipeline on a training sample (with pseudo
   labels, so ``max_snippets`` applies);
 - ``forward``: the test pipeline, then the model's backbone on every
-  snippet, normalizing chunk by chunk (no gradient);
-- ``forward-float``: the same, but the whole video normalized to float32
-  before the backbone (what the data preprocessor did before).
+  snippet, decoding (when streamed) and normalizing chunk by chunk (no
+  gradient);
+- ``forward-eager``: the same from eagerly decoded inputs;
+- ``forward-float``: eagerly decoded inputs, the whole video normalized
+  to float32 before the backbone (what the data preprocessor did before).
 
 ``--write-seconds N`` first writes a synthetic 320x240, 30 fps VIDEO of
 N seconds (OpenCV).
@@ -37,7 +43,8 @@ from mmengine.registry import init_default_scope
 
 from mmaction.registry import MODELS, TRANSFORMS
 
-MODES = ('test', 'test-unchunked', 'train', 'forward', 'forward-float')
+MODES = ('test', 'test-eager', 'test-unchunked', 'train', 'forward',
+         'forward-eager', 'forward-float')
 
 
 def parse_args() -> argparse.Namespace:
@@ -75,6 +82,28 @@ def unchunked(pipeline: List[Dict]) -> List[Dict]:
     return out
 
 
+def eager(pipeline: List[Dict]) -> List[Dict]:
+    """``pipeline`` with DecodeSnippetChunks(lazy=False)."""
+    return [
+        dict(t, lazy=False) if t['type'] == 'DecodeSnippetChunks' else t
+        for t in pipeline
+    ]
+
+
+def describe(x) -> str:
+    """Shape, dtype and size of packed ``inputs``; a stream is decoded
+    here, chunk by chunk (each dropped once decoded)."""
+    if isinstance(x, torch.Tensor):
+        return (f'inputs {tuple(x.shape)} {x.dtype} '
+                f'({x.numel() * x.element_size() / 2**20:.0f} MiB)')
+    nbytes, chunk = 0, None
+    for chunk in x:
+        nbytes += chunk.nbytes
+    shape = (len(x), ) + chunk.shape[1:]
+    return (f'inputs {shape} {chunk.dtype} ({nbytes / 2**20:.0f} MiB) '
+            f'streamed in chunks of {x.chunk_size}')
+
+
 def main() -> None:
     args = parse_args()
     if args.write_seconds:
@@ -89,6 +118,8 @@ def main() -> None:
     pipeline = dataset.pipeline
     if args.mode == 'test-unchunked':
         pipeline = unchunked(pipeline)
+    elif args.mode in ('test-eager', 'forward-eager', 'forward-float'):
+        pipeline = eager(pipeline)
     model = None
     if args.mode.startswith('forward'):
         model = MODELS.build(cfg.model).eval()
@@ -109,11 +140,15 @@ def main() -> None:
     start = time.time()
     sample = pipeline(results)
     x = sample['inputs']
-    line = (f'{args.mode}: {t} snippets -> inputs {tuple(x.shape)} '
-            f'{x.dtype} ({x.numel() * x.element_size() / 2**20:.0f} MiB)')
-    if model is not None:
+    if model is None:
+        line = f'{args.mode}: {t} snippets -> {describe(x)}'
+    else:
+        line = f'{args.mode}: {t} snippets -> ' + (
+            describe(x) if isinstance(x, torch.Tensor) else
+            f'inputs streamed in chunks of {x.chunk_size}')
         with torch.no_grad():
-            x = model.data_preprocessor(dict(inputs=x))['inputs']
+            batch = x if isinstance(x, torch.Tensor) else [x]
+            x = model.data_preprocessor(dict(inputs=batch))['inputs']
             if args.mode == 'forward-float':
                 feats = model.backbone(model.data_preprocessor.normalize(x))
             else:

@@ -11,7 +11,12 @@
 # Memory: a training video keeps at most `max_train_snippets` snippets
 # (one per equal segment, with their pseudo labels); validation, test and
 # the refinement hook's scoring of the training split see every snippet
-# (sampling applies to samples with pseudo labels only).
+# (sampling applies to samples with pseudo labels only). Inference
+# streams: with `lazy=True` (test pipeline) the pipeline only describes
+# the clips and the model decodes, normalizes and encodes them one chunk
+# at a time, so memory does not grow with the video's length;
+# `lazy='inference'` (training pipeline) streams the samples without
+# pseudo labels, i.e. the refinement hook's scoring of the training split.
 _base_ = ['./snippet_loaders.py']
 dataset_type = 'RawVideoSnippetDataset'
 data_root = 'data/thumos14'
@@ -36,13 +41,13 @@ train_pipeline = [
         type='SampleSnippetFrames',
         clip_len=clip_len,
         max_snippets=max_train_snippets),
-    decode,
+    dict(decode, lazy='inference'),  # streams the hook's scoring
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
 test_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleSnippetFrames', clip_len=clip_len),
-    decode,
+    dict(decode, lazy=True),  # streamed: decoded inside the model
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
 classes = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',

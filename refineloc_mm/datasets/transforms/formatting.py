@@ -1,6 +1,6 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """Packing of snippet features and labels into model inputs."""
-from typing import Dict
+from typing import Any, Dict
 
 import torch
 from mmcv.transforms import BaseTransform
@@ -36,6 +36,9 @@ class PackSnippetInputs(BaseTransform):
         if 'pseudo_label' in results:
             sample.pseudo_label = torch.as_tensor(results['pseudo_label'],
                                                   dtype=torch.long)
-        return dict(
-            inputs=torch.from_numpy(results['features']),
-            data_samples=sample)
+        return dict(inputs=self.pack_inputs(results), data_samples=sample)
+
+    def pack_inputs(self, results: Dict) -> Any:
+        """``inputs`` of the packed sample: the [T, D] ``features`` as a
+        tensor (subclasses pack other inputs)."""
+        return torch.from_numpy(results['features'])

@@ -18,7 +18,15 @@ Memory stays bounded on long videos in two ways:
   geometric transforms and ``FormatShape`` on the frames of
   ``chunk_size`` snippets at a time, so the full-resolution frames of one
   chunk only exist at once and the video is held once, as its small
-  uint8 crops.
+  uint8 crops;
+- inference (streaming): ``DecodeSnippetChunks(lazy=True)`` decodes
+  nothing in the pipeline; ``imgs`` is a :class:`SnippetClipStream`, a
+  small picklable recipe that the model decodes chunk by chunk while it
+  encodes them (:class:`SnippetClipBackbone`), so no more than about two
+  chunks of a video are held at once, whatever its length.
+  ``lazy='inference'`` in a training pipeline streams exactly the samples
+  without pseudo labels (the refinement hook's scoring of the training
+  split), the rule of :class:`SampleSnippetFrames`.
 
 Layouts of ``inputs`` (uint8; normalized chunk by chunk inside
 :class:`SnippetClipBackbone` with the mean/std of
@@ -28,10 +36,12 @@ Layouts of ``inputs`` (uint8; normalized chunk by chunk inside
 - ``FormatShape('NCHW')`` -> ``[T, s', C, H, W]`` (2D backbones, frames
   of a snippet are pooled by :class:`SnippetClipBackbone`).
 """
-from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+from concurrent.futures import ThreadPoolExecutor
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
 
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform, Compose
 
 from mmaction.registry import TRANSFORMS
@@ -39,6 +49,15 @@ from .formatting import PackSnippetInputs
 
 # per-snippet entries of a data_info dict, sliced with the snippets
 SNIPPET_KEYS = ('pseudo_label', 'fg_mask')
+# decoder -> the init transform that opens the video for it
+DECODER_INITS = {
+    'DecordDecode': 'DecordInit',
+    'OpenCVDecode': 'OpenCVInit',
+    'PyAVDecode': 'PyAVInit',
+}
+# entries of a data_info dict that a SnippetClipStream keeps to decode
+STREAM_KEYS = ('filename', 'modality', 'start_index', 'frame_inds',
+               'clip_len', 'num_clips')
 
 
 def snippet_frame_indices(num_snippets: int,
@@ -217,6 +236,117 @@ def iter_snippet_chunks(results: Dict, transforms: Callable,
         yield start, transforms(chunk)
 
 
+def pack_snippet_clips(imgs: np.ndarray,
+                       num_snippets: int,
+                       input_format: str,
+                       video_name: Optional[str] = None) -> np.ndarray:
+    """Clips after ``FormatShape`` -> one row per snippet.
+
+    Args:
+        imgs (np.ndarray): [n, C, s', H, W] (``'NCTHW'``) or
+            [n * s', C, H, W] (``'NCHW'``) of n snippets.
+        num_snippets (int): n.
+        input_format (str): ``'NCTHW'`` or ``'NCHW'``.
+        video_name (str, optional): For the error message.
+
+    Returns:
+        np.ndarray: [n, C, s', H, W] or [n, s', C, H, W], contiguous.
+    """
+    if input_format == 'NCHW':
+        imgs = imgs.reshape((num_snippets, -1) + imgs.shape[1:])
+    elif imgs.shape[0] != num_snippets:
+        raise ValueError(
+            f'video "{video_name}": {imgs.shape[0]} clips for '
+            f'{num_snippets} snippets (one crop per snippet is supported)')
+    return np.ascontiguousarray(imgs)
+
+
+class SnippetClipStream:
+    """The snippet clips of one video, decoded chunk by chunk on demand.
+
+    Made by ``DecodeSnippetChunks(lazy=True)`` (inference pipelines) in
+    place of the decoded ``imgs``: it holds only what decoding needs (the
+    video file name, the [T * s'] frame indices, ``clip_len``, the number
+    of snippets, the configs of the decoding transforms, ``chunk_size``
+    and the config of the decoder's init transform, ``reopen``), so it is
+    small and picklable (it crosses from DataLoader workers to the main
+    process; the open video handle is not kept). Iterating opens the video
+    again (``reopen``) and runs the transforms on ``chunk_size`` snippets
+    at a time with :func:`iter_snippet_chunks`, as the eager
+    ``DecodeSnippetChunks`` does, optionally decoding the next chunk on
+    one background thread (``prefetch``) while the current one is used.
+
+    Chunks are uint8 arrays equal to the corresponding rows of the eager
+    ``DecodeSnippetChunks`` output ([n, C, s', H, W] or [n * s', C, H, W]
+    after ``FormatShape``); once :class:`PackSnippetClips` has set
+    ``input_format``, they come in its packed layout ([n, C, s', H, W] or
+    [n, s', C, H, W]), n <= ``chunk_size``.
+
+    Args:
+        results (dict): The pipeline's results with ``frame_inds``
+            ([T * s']), ``clip_len``, ``num_clips`` (= T), ``filename``.
+        transforms (list[dict]): Configs of the decoder, the geometric
+            transforms and ``FormatShape``.
+        reopen (dict): Config of the init transform that opens the video
+            for the decoder, e.g. ``dict(type='DecordInit')``.
+        chunk_size (int): Snippets per chunk.
+        prefetch (bool): Decode the next chunk on a background thread.
+            Defaults to False.
+    """
+
+    def __init__(self,
+                 results: Dict,
+                 transforms: List[dict],
+                 reopen: dict,
+                 chunk_size: int,
+                 prefetch: bool = False) -> None:
+        self.results = {k: results[k] for k in STREAM_KEYS if k in results}
+        self.video_name = results.get('video_name')
+        self.transforms = [dict(t) for t in transforms]
+        self.reopen = dict(reopen)
+        self.chunk_size = chunk_size
+        self.prefetch = prefetch
+        self.input_format: Optional[str] = None  # set by PackSnippetClips
+
+    def __len__(self) -> int:
+        """T, the snippets of the video."""
+        return self.results['num_clips']
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(video={self.video_name!r}, '
+                f'snippets={len(self)}, chunk_size={self.chunk_size}, '
+                f'input_format={self.input_format})')
+
+    def _chunks(self) -> Iterator[np.ndarray]:
+        """Decode, transform and lay out chunk after chunk."""
+        results = TRANSFORMS.build(self.reopen)(dict(self.results))
+        transforms = Compose([TRANSFORMS.build(t) for t in self.transforms])
+        for _, out in iter_snippet_chunks(results, transforms,
+                                          self.chunk_size):
+            imgs = np.asarray(out['imgs'])
+            if self.input_format is None:
+                yield np.ascontiguousarray(imgs)
+            else:
+                yield pack_snippet_clips(imgs, out['num_clips'],
+                                         self.input_format, self.video_name)
+        results['video_reader'] = None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Chunks of the video, in order (see the class docstring)."""
+        chunks = self._chunks()
+        if not self.prefetch:
+            yield from chunks
+            return
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(next, chunks, None)
+            while True:
+                chunk = pending.result()
+                if chunk is None:
+                    break
+                pending = pool.submit(next, chunks, None)
+                yield chunk
+
+
 @TRANSFORMS.register_module()
 class DecodeSnippetChunks(BaseTransform):
     """Decoding (and the transforms after it) applied chunk by chunk.
@@ -232,11 +362,25 @@ class DecodeSnippetChunks(BaseTransform):
     saves the copy it would make of the whole video), [T, C, s', H, W]
     (``'NCTHW'``) or [T * s', C, H, W] (``'NCHW'``).
 
+    Streaming (``lazy``, for inference pipelines only): nothing is
+    decoded here; ``imgs`` becomes a :class:`SnippetClipStream` that the
+    model (:class:`SnippetClipBackbone`, in eval mode) decodes chunk by
+    chunk while it encodes the chunks, so inference memory does not grow
+    with the video's length. The video is opened again for that by
+    ``reopen``. ``lazy=True`` streams every sample and refuses training
+    samples (those with a ``pseudo_label``, which must be decoded for the
+    backbone's backward pass); ``lazy='inference'``, for training
+    pipelines, streams exactly the samples without a ``pseudo_label`` (the
+    refinement hook's scoring of the training split through the wrapped
+    dataset; the rule of :class:`SampleSnippetFrames`) and decodes
+    training samples eagerly.
+
     Required keys: ``frame_inds``, ``clip_len``, ``num_clips``,
-    ``video_reader`` and what the transforms require. Added keys:
-    ``imgs`` (np.ndarray) and those the transforms add (``input_shape``
-    is that of the whole ``imgs``); ``video_reader`` is closed (None), as
-    after a decoder.
+    ``video_reader`` (``filename`` when lazy) and what the transforms
+    require. Added keys: ``imgs`` (np.ndarray, or a
+    :class:`SnippetClipStream` when lazy) and, when not lazy, those the
+    transforms add (``input_shape`` is that of the whole ``imgs``);
+    ``video_reader`` is closed (None), as after a decoder.
 
     Args:
         transforms (list[dict | callable]): E.g. ``[dict(type=
@@ -244,21 +388,86 @@ class DecodeSnippetChunks(BaseTransform):
             dict(type='CenterCrop', crop_size=112)]``, optionally followed
             by ``dict(type='FormatShape', input_format='NCTHW')``. Random
             transforms would draw per chunk; use deterministic ones.
+            When lazy: configs (dicts) ending with ``FormatShape``.
         chunk_size (int): Snippets per chunk. Defaults to 32.
+        lazy (bool | str): False (default): decode here; True: stream
+            (inference pipelines); ``'inference'``: stream the samples
+            without ``pseudo_label`` only (training pipelines).
+        reopen (dict, optional): Config of the transform that opens the
+            video again for a stream. Defaults to the init transform of
+            the decoder (``DecordInit``, ``OpenCVInit`` or ``PyAVInit``).
+        prefetch (bool): Streams decode their next chunk on a background
+            thread while the model encodes the current one (overlaps
+            decoding with a GPU's work; the peak then holds a second
+            chunk's decoding working set, ~0.5 GiB with the X3D config).
+            Defaults to False.
     """
 
     def __init__(self,
                  transforms: List[Union[dict, Callable]],
-                 chunk_size: int = 32) -> None:
+                 chunk_size: int = 32,
+                 lazy: Union[bool, str] = False,
+                 reopen: Optional[dict] = None,
+                 prefetch: bool = False) -> None:
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+        if lazy not in (False, True, 'inference'):
+            raise ValueError(f"lazy must be False, True or 'inference', "
+                             f'got {lazy!r}')
         self.transforms = Compose([
             TRANSFORMS.build(t) if isinstance(t, dict) else t
             for t in transforms
         ])
         self.chunk_size = chunk_size
+        self.lazy = lazy
+        self.prefetch = prefetch
+        self.transform_cfgs: List[dict] = []
+        self.reopen = reopen
+        if lazy:
+            self.transform_cfgs, self.reopen = self._stream_configs(
+                transforms, reopen)
+
+    @staticmethod
+    def _stream_configs(transforms: List[Union[dict, Callable]],
+                        reopen: Optional[dict]) -> Tuple[List[dict], dict]:
+        """Check what a stream needs: configs, ``FormatShape`` last and
+        the init transform of the decoder."""
+        if not all(isinstance(t, dict) for t in transforms):
+            raise TypeError('lazy DecodeSnippetChunks needs transform '
+                            'configs (dicts), which streams rebuild')
+        types = [t['type'] for t in transforms]
+        if not types or types[-1] != 'FormatShape':
+            raise ValueError(
+                'lazy DecodeSnippetChunks needs FormatShape as its last '
+                f'transform (streams are packed by PackSnippetClips), got '
+                f'{types}')
+        if reopen is None:
+            if types[0] not in DECODER_INITS:
+                raise ValueError(
+                    f'cannot tell how to reopen the video for decoder '
+                    f'{types[0]!r} (known: {tuple(DECODER_INITS)}): give '
+                    "reopen=dict(type='<its init transform>')")
+            reopen = dict(type=DECODER_INITS[types[0]])
+        return [dict(t) for t in transforms], dict(reopen)
+
+    def _streams(self, results: Dict) -> bool:
+        """Whether this sample is streamed (see ``lazy``)."""
+        training = 'pseudo_label' in results
+        if self.lazy is True and training:
+            raise ValueError(
+                f'video "{results.get("video_name")}": lazy=True streams '
+                'inference samples only, got a training sample (with '
+                "pseudo labels); use lazy='inference' in training "
+                'pipelines')
+        return bool(self.lazy) and not training
 
     def transform(self, results: Dict) -> Dict:
+        if self._streams(results):
+            results['imgs'] = SnippetClipStream(
+                results, self.transform_cfgs, self.reopen, self.chunk_size,
+                self.prefetch)
+            results['video_reader'] = None
+            return results
         num = results['num_clips']
         imgs, out = None, results
         for start, out in iter_snippet_chunks(results, self.transforms,
@@ -282,7 +491,7 @@ class DecodeSnippetChunks(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(transforms={self.transforms}, '
-                f'chunk_size={self.chunk_size})')
+                f'chunk_size={self.chunk_size}, lazy={self.lazy!r})')
 
 
 @TRANSFORMS.register_module()
@@ -291,6 +500,10 @@ class PackSnippetClips(PackSnippetInputs):
     the data sample of :class:`PackSnippetInputs`, plus the metainfo
     ``snippet_inds`` ([T] kept snippets) when :class:`SampleSnippetFrames`
     sampled the video.
+
+    A :class:`SnippetClipStream` (``DecodeSnippetChunks(lazy=True)``) is
+    packed as is: ``inputs`` is the stream, which then yields its chunks
+    in the same layout, [n, C, s', H, W] or [n, s', C, H, W].
 
     Args:
         input_format (str): The ``FormatShape`` format: ``'NCTHW'`` gives
@@ -303,16 +516,23 @@ class PackSnippetClips(PackSnippetInputs):
                 f'input_format must be NCTHW or NCHW, got {input_format}')
         self.input_format = input_format
 
-    def transform(self, results: Dict) -> Dict:
-        imgs = np.asarray(results.pop('imgs'))
+    def pack_inputs(self, results: Dict) -> Any:
+        """[T, ...] uint8 tensor of the clips, or their stream."""
+        imgs = results.pop('imgs')
         t = results['num_snippets']
-        if self.input_format == 'NCHW':
-            imgs = imgs.reshape((t, -1) + imgs.shape[1:])
-        elif imgs.shape[0] != t:
-            raise ValueError(
-                f'video "{results["video_name"]}": {imgs.shape[0]} clips '
-                f'for {t} snippets (one crop per snippet is supported)')
-        results['features'] = np.ascontiguousarray(imgs)
+        if isinstance(imgs, SnippetClipStream):
+            if len(imgs) != t:
+                raise ValueError(f'video "{results.get("video_name")}": a '
+                                 f'stream of {len(imgs)} clips for {t} '
+                                 'snippets')
+            imgs.input_format = self.input_format
+            return imgs
+        return torch.from_numpy(
+            pack_snippet_clips(
+                np.asarray(imgs), t, self.input_format,
+                results.get('video_name')))
+
+    def transform(self, results: Dict) -> Dict:
         packed = super().transform(results)
         if 'snippet_inds' in results:
             packed['data_samples'].set_metainfo(

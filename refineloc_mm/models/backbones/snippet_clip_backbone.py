@@ -27,14 +27,27 @@ on this wrapper loads a recognizer checkpoint (keys ``backbone.*``,
 ``neck.*``; the recognizer's head is ignored) from a local path, and is
 applied again whenever the refinement hook resets the model.
 """
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, Iterable, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.model import BaseModule
 from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
+
+# snippet clips of a batch: packed [S, ...] tensor, or one stream per video
+# (each an iterable of [n, ...] uint8 numpy chunks with len() snippets)
+ClipStreams = Sequence[Iterable[np.ndarray]]
+
+
+def is_clip_streams(inputs: object) -> bool:
+    """Whether ``inputs`` are per-video clip streams (a list of
+    :class:`SnippetClipStream`, as collated by ``pseudo_collate``) rather
+    than tensors."""
+    return isinstance(inputs, (list, tuple)) and len(inputs) > 0 and not any(
+        isinstance(x, torch.Tensor) for x in inputs)
 
 
 def pool_features(x: Union[torch.Tensor, Tuple[torch.Tensor, ...]],
@@ -147,21 +160,26 @@ class SnippetClipBackbone(BaseModule):
                                self.multi_output)
 
     def forward(self,
-                clips: torch.Tensor,
+                clips: Union[torch.Tensor, ClipStreams],
                 normalize: Optional[Callable] = None) -> torch.Tensor:
         """Encode packed snippet clips ``chunk_size`` snippets at a time.
 
         Args:
-            clips (Tensor): [S, C, s', H, W] (3d) or [S, s', C, H, W] (2d),
-                uint8 pixels (or float).
+            clips (Tensor | list[SnippetClipStream]): [S, C, s', H, W]
+                (3d) or [S, s', C, H, W] (2d), uint8 pixels (or float);
+                or, in eval mode, B per-video streams of such chunks
+                (decoded here, one chunk at a time, S = their total
+                length).
             normalize (callable, optional): Chunk [n, ...] -> normalized
                 float32 chunk, applied to one chunk at a time (e.g.
                 :meth:`SnippetClipDataPreprocessor.normalize`). None:
                 clips are only cast to float32.
 
         Returns:
-            Tensor: [S, D].
+            Tensor: [S, D], the videos' snippets in order.
         """
+        if not isinstance(clips, torch.Tensor):
+            return self._encode_streams(clips, normalize)
         size = self.chunk_size or clips.shape[0]
         out = []
         for chunk in clips.split(max(int(size), 1)):
@@ -170,4 +188,23 @@ class SnippetClipBackbone(BaseModule):
                                       use_reentrant=False))
             else:
                 out.append(self._encode(chunk, normalize))
+        return torch.cat(out) if len(out) > 1 else out[0]
+
+    def _encode_streams(self, streams: ClipStreams,
+                        normalize: Optional[Callable] = None
+                        ) -> torch.Tensor:
+        """B per-video streams -> [S, D]: every chunk of every stream, in
+        order, is moved to the device, normalized and encoded (split
+        further by ``chunk_size``) before the next one is decoded."""
+        if self.training:
+            raise RuntimeError(
+                'streamed snippet clips (DecodeSnippetChunks(lazy=True)) '
+                'are for inference; the model is in training mode: call '
+                "model.eval(), or decode training samples (lazy=False or "
+                "lazy='inference' in the training pipeline)")
+        device = next(self.parameters()).device
+        out = [
+            self(torch.from_numpy(chunk).to(device), normalize)
+            for stream in streams for chunk in stream
+        ]
         return torch.cat(out) if len(out) > 1 else out[0]

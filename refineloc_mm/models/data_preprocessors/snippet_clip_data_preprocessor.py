@@ -5,6 +5,7 @@ from typing import Dict, Sequence
 import torch
 
 from mmaction.registry import MODELS
+from ..backbones.snippet_clip_backbone import is_clip_streams
 from .snippet_data_preprocessor import SnippetDataPreprocessor
 
 # layout of the packed clips -> channel dimension
@@ -45,6 +46,10 @@ class SnippetClipDataPreprocessor(SnippetDataPreprocessor):
             backbones) or ``'NTCHW'`` (alias ``'NCHW'``, as for
             MMAction2's 2D recognizers) for [S, s', C, H, W] frames (2D
             backbones, see :class:`PackSnippetClips`).
+
+    A batch of clip streams (a list of :class:`SnippetClipStream`, from
+    ``DecodeSnippetChunks(lazy=True)``, inference) is passed through as
+    is: the model decodes, moves and normalizes them chunk by chunk.
     """
 
     def __init__(self,
@@ -68,7 +73,12 @@ class SnippetClipDataPreprocessor(SnippetDataPreprocessor):
         return normalize_clips(clips, self.mean, self.std, self.channel_dim)
 
     def forward(self, data: Dict, training: bool = False) -> Dict:
-        """Pack the batch to [S, ...] (5 dims, uint8 kept)."""
+        """Pack the batch to [S, ...] (5 dims, uint8 kept); clip streams
+        stay a list of B streams."""
+        if is_clip_streams(data['inputs']):
+            return dict(
+                inputs=list(data['inputs']),
+                data_samples=self.cast_data(data.get('data_samples')))
         data = super().forward(data, training)
         x = data['inputs']
         if x.dim() != 5:

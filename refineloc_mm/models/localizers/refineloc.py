@@ -1,21 +1,31 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """RefineLoc localizer: (optional backbone/neck) + RefineLoc head."""
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel, BaseModule
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..backbones.snippet_clip_backbone import SnippetClipBackbone
+from ..backbones.snippet_clip_backbone import (ClipStreams,
+                                               SnippetClipBackbone,
+                                               is_clip_streams)
+
+Inputs = Union[torch.Tensor, ClipStreams]
+
+
+def length_mask(lengths: Sequence[int], num_snippets: int,
+                device: torch.device) -> torch.Tensor:
+    """[B, T] bool mask, True on the first ``lengths[b]`` snippets."""
+    lengths = torch.tensor(list(lengths), device=device)
+    return torch.arange(num_snippets, device=device)[None] < lengths[:, None]
 
 
 def snippet_mask(data_samples: SampleList, num_snippets: int,
                  device: torch.device) -> torch.Tensor:
     """[B, T] bool mask, True on the real snippets of each video."""
-    lengths = torch.tensor(
-        [ds.metainfo['num_snippets'] for ds in data_samples], device=device)
-    return torch.arange(num_snippets, device=device)[None] < lengths[:, None]
+    return length_mask([ds.metainfo['num_snippets'] for ds in data_samples],
+                       num_snippets, device)
 
 
 # layout of the packed clips (the data preprocessor's format_shape) ->
@@ -142,31 +152,40 @@ class RefineLoc(BaseModel):
                 m.is_init = False  # let init_weights run again
         self.init_weights()
 
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+    def extract_feat(self, inputs: Inputs) -> torch.Tensor:
         """Snippet features of packed snippets.
 
         Args:
-            inputs (Tensor): [S, D] features, or [S, *clip_shape] snippet
-                clips (uint8 pixels, as packed by the data preprocessor)
-                when a backbone is set (S snippets of all videos).
+            inputs (Tensor | list[SnippetClipStream]): [S, D] features, or
+                [S, *clip_shape] snippet clips (uint8 pixels, as packed by
+                the data preprocessor) when a backbone is set (S snippets
+                of all videos), or, in eval mode, one clip stream per
+                video (``DecodeSnippetChunks(lazy=True)``), decoded and
+                encoded chunk by chunk.
 
         Returns:
             Tensor: [S, D'].
         """
         if self.backbone is None:
+            if is_clip_streams(inputs):
+                raise ValueError('streamed snippet clips need a backbone')
             return inputs
         return self.backbone(
             inputs, getattr(self.data_preprocessor, 'normalize', None))
 
-    def _packed_features(self, inputs: torch.Tensor,
+    def _packed_features(self, inputs: Inputs,
                          data_samples: Optional[SampleList]
                          ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Packed snippet features [S, D'] and the [B, T] snippet mask.
 
         ``inputs`` are packed ([S, ...], as the data preprocessor makes
         them) or padded ([B, T, ...], e.g. a user tensor); without data
-        samples a padded input is taken as B full-length videos.
+        samples a padded input is taken as B full-length videos. B clip
+        streams (inference) give their S snippets' features in order; the
+        lengths come from the data samples (or the streams).
         """
+        if is_clip_streams(inputs):
+            return self._streamed_features(inputs, data_samples)
         if data_samples is None:
             b, t = inputs.shape[:2]
             mask = inputs.new_ones((b, t), dtype=torch.bool)
@@ -177,8 +196,21 @@ class RefineLoc(BaseModel):
             inputs = inputs[mask]  # padded [B, T, ...] -> packed
         return self.extract_feat(inputs), mask
 
+    def _streamed_features(self, streams: ClipStreams,
+                           data_samples: Optional[SampleList]
+                           ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """[S, D'] features of B clip streams and the [B, T] mask."""
+        lengths = [len(s) for s in streams]  # type: ignore[arg-type]
+        if data_samples is not None:
+            lengths = [ds.metainfo['num_snippets'] for ds in data_samples]
+        x = self.extract_feat(streams)
+        if x.shape[0] != sum(lengths):
+            raise ValueError(f'{x.shape[0]} snippets streamed for '
+                             f'{sum(lengths)} in the data samples')
+        return x, length_mask(lengths, max(lengths), x.device)
+
     @torch.no_grad()
-    def snippet_scores(self, inputs: torch.Tensor,
+    def snippet_scores(self, inputs: Inputs,
                        data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """Snippet- and video-level scores used by the pseudo ground truth
         generators: ``cas_softmax`` [B, T, N], ``foreground`` [B, T],
@@ -190,7 +222,7 @@ class RefineLoc(BaseModel):
         return out
 
     def forward(self,
-                inputs: torch.Tensor,
+                inputs: Inputs,
                 data_samples: Optional[SampleList] = None,
                 mode: str = 'tensor'
                 ) -> Union[Dict[str, torch.Tensor], SampleList,
@@ -199,8 +231,9 @@ class RefineLoc(BaseModel):
         ``pred_segments``; ``tensor`` -> (C [B, T, N], A [B, T, k]).
 
         Args:
-            inputs (Tensor): Packed snippets [S, ...] (from
-                :class:`SnippetDataPreprocessor`) or padded [B, T, ...].
+            inputs (Tensor | list[SnippetClipStream]): Packed snippets
+                [S, ...] (from :class:`SnippetDataPreprocessor`), padded
+                [B, T, ...], or B clip streams (inference only).
             data_samples (list[ActionDataSample], optional): Give each
                 video's ``num_snippets``; required for loss and predict.
         """
