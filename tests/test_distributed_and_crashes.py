@@ -25,10 +25,25 @@ def free_port():
         return str(s.getsockname()[1])
 
 
+# A known PyTorch/gloo teardown race: now and then (~3 % of 2-process CPU
+# runs here) a rank aborts in C++ static destruction after the run has
+# completed ("terminate called without an active exception", no Python
+# frame). One retry keeps CI meaningful; a second abort still fails.
+EXIT_ABORT = 'terminate called without an active exception'
+
+
 def dist_tool(script, *args, nproc=2):
-    env = dict(PYTHON=sys.executable, PORT=free_port(),
-               MASTER_ADDR='127.0.0.1', OMP_NUM_THREADS='1')
-    return run('bash', f'tools/{script}', *args, env=env, timeout=900)
+    for attempt in range(2):
+        env = dict(PYTHON=sys.executable, PORT=free_port(),
+                   MASTER_ADDR='127.0.0.1', OMP_NUM_THREADS='1')
+        proc = run('bash', f'tools/{script}', *args, env=env, timeout=900,
+                   check=attempt == 1)
+        if proc.returncode == 0 or EXIT_ABORT not in proc.stderr:
+            break
+    if proc.returncode != 0:
+        raise AssertionError(f'{script} failed ({proc.returncode}):\n'
+                             f'{(proc.stdout + proc.stderr)[-4000:]}')
+    return proc
 
 
 @pytest.fixture(scope='module')

@@ -745,3 +745,21 @@ def test_lazy_decode_checks(videos):
     del results['pseudo_label']
     out = inference(results)
     assert len(out['imgs']) == 2 and out['video_reader'] is None
+
+
+def test_default_pipeline_streams_inference_samples(videos):
+    """Without a configured pipeline a video is streamed for inference
+    and a training sample (with pseudo labels) keeps at most 256
+    snippets, decoded."""
+    from refineloc_mm.datasets import PseudoLabelDataset
+    from refineloc_mm.datasets.transforms import SnippetClipStream
+    ds = raw_dataset(videos, None)
+    sample = ds[0]
+    t = ds.get_data_info(0)['num_snippets']
+    assert isinstance(sample['inputs'], SnippetClipStream)
+    assert len(sample['inputs']) == t
+    train = PseudoLabelDataset(ds)
+    inputs = train[0]['inputs']
+    assert isinstance(inputs, torch.Tensor) and inputs.dtype == torch.uint8
+    assert inputs.shape[:3] == (min(t, 256), 3, 8)
+    torch.testing.assert_close(inputs, materialize(sample['inputs']))

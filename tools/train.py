@@ -5,7 +5,6 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 
 import refineloc_mm  # noqa: F401  (patches mmaction/mmengine, registers)
 from mmengine.config import Config, DictAction
@@ -13,7 +12,7 @@ from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings
 
 from mmaction.registry import RUNNERS
-from refineloc_mm.utils.launcher import set_launcher
+from refineloc_mm.utils.launcher import close_process_group, set_launcher
 from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
 from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import set_refinement_schedule
@@ -108,12 +107,12 @@ def main() -> None:
     reuse_freed_memory_if_configured(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
+    completed = False
     try:
         runner.train()
+        completed = True
     finally:
-        # mmengine leaves the process group open; gloo aborts at exit
-        if torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        close_process_group(completed)
 
 
 if __name__ == '__main__':

@@ -24,17 +24,21 @@ from mmaction.registry import DATASETS
 from .base_snippet_dataset import BaseSnippetDataset
 from .snippet_feature_dataset import read_groundtruth_csv
 
+# bounded memory without a configured pipeline: at most 256 snippets of a
+# training video (samples with pseudo labels); every other sample (val,
+# test, the refinement hook's scoring) is streamed chunk by chunk
 DEFAULT_PIPELINE = [
     dict(type='DecordInit'),
-    dict(type='SampleSnippetFrames', clip_len=8),
+    dict(type='SampleSnippetFrames', clip_len=8, max_snippets=256),
     dict(
         type='DecodeSnippetChunks',
         chunk_size=32,
+        lazy='inference',
         transforms=[
             dict(type='DecordDecode'),
             dict(type='Resize', scale=(-1, 128)),
             dict(type='CenterCrop', crop_size=112),
-        dict(type='FormatShape', input_format='NCTHW'),
+            dict(type='FormatShape', input_format='NCTHW'),
         ]),
     dict(type='PackSnippetClips', input_format='NCTHW'),
 ]
