@@ -25,7 +25,7 @@ def free_port():
         return str(s.getsockname()[1])
 
 
-# A known PyTorch/gloo teardown race: now and then (~3 % of 2-process CPU
+# A known PyTorch/gloo teardown race: now and then (~5 % of 2-process CPU
 # runs here) a rank aborts in C++ static destruction after the run has
 # completed ("terminate called without an active exception", no Python
 # frame). One retry keeps CI meaningful; a second abort still fails.
