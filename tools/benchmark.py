@@ -98,7 +98,6 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'refineloc_synthetic.py')
 # a round that never ends and checkpoints that never come inside the run
 NEVER = 10**9
-AMP_WRAPPERS = ('AmpOptimWrapper', 'BFloat16OptimWrapper')
 GB = 1e9
 
 # The authors' implementation on this 2-core machine, THUMOS14-scale
@@ -529,6 +528,8 @@ def bench_in_process(args: argparse.Namespace, cfg,
     from mmengine.runner import Runner
 
     from refineloc_mm.engine.hooks.refinement_hook import RefinementHook
+    from refineloc_mm.engine.optim_wrappers.bf16_optim_wrapper import \
+        is_mixed_precision
     from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
     from refineloc_mm.visualization.progress import Progress
 
@@ -566,7 +567,7 @@ def bench_in_process(args: argparse.Namespace, cfg,
         flops=flops_epoch)
     results['train_gflops'] = dict(median=flops_epoch / epoch_s / 1e9)
     floor = gemm_floor(model, num_train, len(runner.train_dataloader),
-                       cfg.optim_wrapper.get('type') in AMP_WRAPPERS, sync)
+                       is_mixed_precision(runner.optim_wrapper), sync)
     results['train_floor'] = dict(median=floor,
                                   gflops=flops_epoch / floor / 1e9)
 

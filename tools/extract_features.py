@@ -45,10 +45,10 @@ from mmengine.runner import load_checkpoint
 
 from mmaction.registry import MODELS, TRANSFORMS
 from refineloc_mm.datasets.transforms.snippet_clips import (
-    iter_snippet_chunks, snippet_frame_indices)
+    iter_snippet_chunks, pack_snippet_clips, snippet_frame_indices)
 from refineloc_mm.models.backbones import encode_snippets
 from refineloc_mm.models.data_preprocessors.snippet_clip_data_preprocessor \
-    import normalize_clips
+    import CHANNEL_DIMS, normalize_clips
 from refineloc_mm.visualization.progress import track_progress
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -163,14 +163,14 @@ class SnippetExtractor:
         self.chunk_size, self.device = chunk_size, device
         prefix = 'Decord' if decoder == 'decord' else 'OpenCV'
         self.init = TRANSFORMS.build(dict(type=f'{prefix}Init'))
+        self.input_format = 'NCTHW' if mode == '3d' else 'NCHW'
         self.decode = Compose([
             dict(type=f'{prefix}Decode'),
             dict(type='Resize', scale=(-1, resize)),
             dict(type='CenterCrop', crop_size=crop),
-            dict(type='FormatShape',
-                 input_format='NCTHW' if mode == '3d' else 'NCHW'),
+            dict(type='FormatShape', input_format=self.input_format),
         ])
-        self.channel_dim = 1 if mode == '3d' else 2
+        self.channel_dim = CHANNEL_DIMS[self.input_format]
         self.mean = torch.tensor(mean, dtype=torch.float32)
         self.std = torch.tensor(std, dtype=torch.float32)
 
@@ -195,9 +195,10 @@ class SnippetExtractor:
         feats = []
         for _, chunk in iter_snippet_chunks(base, self.decode,
                                             self.chunk_size):
-            x = torch.from_numpy(np.asarray(chunk['imgs']))
-            if self.mode == '2d':  # [n * s', C, H, W] -> [n, s', C, H, W]
-                x = x.view((chunk['num_clips'], -1) + tuple(x.shape[1:]))
+            x = torch.from_numpy(
+                pack_snippet_clips(
+                    np.asarray(chunk['imgs']), chunk['num_clips'],
+                    self.input_format, path))
             x = normalize_clips(x.to(self.device), self.mean, self.std,
                                 self.channel_dim)
             y = encode_snippets(self.model.backbone, neck, x, self.mode,

@@ -5,7 +5,6 @@ import argparse
 import os
 import os.path as osp
 
-
 import refineloc_mm  # noqa: F401  (patches mmaction/mmengine, registers)
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner

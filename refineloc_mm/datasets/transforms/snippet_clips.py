@@ -60,6 +60,15 @@ STREAM_KEYS = ('filename', 'modality', 'start_index', 'frame_inds',
                'clip_len', 'num_clips')
 
 
+def is_training_sample(results: Dict) -> bool:
+    """Whether ``results`` is a training sample: one served by
+    :class:`PseudoLabelDataset` (the wrapper of every training split),
+    which carries a ``pseudo_label``. The refinement hook scores the
+    training split through the wrapped dataset, without pseudo labels, so
+    its samples count as inference samples (every snippet, streamable)."""
+    return 'pseudo_label' in results
+
+
 def snippet_frame_indices(num_snippets: int,
                           snippet_size: int,
                           clip_len: int,
@@ -187,7 +196,7 @@ class SampleSnippetFrames(BaseTransform):
         results['num_snippets'] = len(inds)
 
     def transform(self, results: Dict) -> Dict:
-        if (self.max_snippets is not None and 'pseudo_label' in results
+        if (self.max_snippets is not None and is_training_sample(results)
                 and results['num_snippets'] > self.max_snippets):
             self._sample(results)
         results['frame_inds'] = snippet_frame_indices(
@@ -452,7 +461,7 @@ class DecodeSnippetChunks(BaseTransform):
 
     def _streams(self, results: Dict) -> bool:
         """Whether this sample is streamed (see ``lazy``)."""
-        training = 'pseudo_label' in results
+        training = is_training_sample(results)
         if self.lazy is True and training:
             raise ValueError(
                 f'video "{results.get("video_name")}": lazy=True streams '

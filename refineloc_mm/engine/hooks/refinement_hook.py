@@ -28,7 +28,6 @@ import torch
 from mmengine.dist import all_gather_object, get_dist_info, master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import Runner
 from mmengine.runner.amp import autocast
 from torch.utils.data import DataLoader, Subset
@@ -36,7 +35,7 @@ from torch.utils.data import DataLoader, Subset
 from mmaction.registry import HOOKS, TASK_UTILS
 from ...datasets.collate import packed_snippet_collate
 from ...datasets.pseudo_label_dataset import PseudoLabelDataset
-from ..optim_wrappers.bf16_optim_wrapper import BFloat16OptimWrapper
+from ..optim_wrappers.bf16_optim_wrapper import is_mixed_precision
 from ...models.task_modules.pseudo_gt_generator import label_statistics
 from ...visualization.progress import Progress
 
@@ -136,8 +135,7 @@ class RefinementHook(Hook):
         """Whether the training split is scored under autocast."""
         if self.fp16 is not None:
             return self.fp16
-        wrapper = getattr(runner, 'optim_wrapper', None)
-        return isinstance(wrapper, (AmpOptimWrapper, BFloat16OptimWrapper))
+        return is_mixed_precision(getattr(runner, 'optim_wrapper', None))
 
     @staticmethod
     def _model(runner: Runner) -> torch.nn.Module:

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmaction.registry import OPTIM_WRAPPERS
 
@@ -35,3 +35,9 @@ class BFloat16OptimWrapper(OptimWrapper):
         with super().optim_context(model), torch.autocast(
                 device_type=self.device_type, dtype=self.cast_dtype):
             yield
+
+
+def is_mixed_precision(optim_wrapper: object) -> bool:
+    """Whether ``optim_wrapper`` trains under autocast (``--amp``):
+    mmengine's ``AmpOptimWrapper`` or :class:`BFloat16OptimWrapper`."""
+    return isinstance(optim_wrapper, (AmpOptimWrapper, BFloat16OptimWrapper))

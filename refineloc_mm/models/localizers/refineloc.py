@@ -200,9 +200,9 @@ class RefineLoc(BaseModel):
                            data_samples: Optional[SampleList]
                            ) -> Tuple[torch.Tensor, torch.Tensor]:
         """[S, D'] features of B clip streams and the [B, T] mask."""
-        lengths = [len(s) for s in streams]  # type: ignore[arg-type]
-        if data_samples is not None:
-            lengths = [ds.metainfo['num_snippets'] for ds in data_samples]
+        lengths = [len(s) for s in streams] if data_samples is None else [
+            ds.metainfo['num_snippets'] for ds in data_samples
+        ]  # type: ignore[arg-type]
         x = self.extract_feat(streams)
         if x.shape[0] != sum(lengths):
             raise ValueError(f'{x.shape[0]} snippets streamed for '
