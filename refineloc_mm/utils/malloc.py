@@ -6,7 +6,7 @@ A RefineLoc batch is a few large tensors (the packed snippet features of
 iteration. glibc serves blocks above its mmap threshold (at most 32 MB)
 with fresh ``mmap`` pages and gives freed heap tops back to the kernel, so
 every batch pays page faults and kernel zeroing for memory it just
-released: 12-15 % of a bfloat16 training epoch and of the round-end
+released: about 12 % of a bfloat16 training epoch and of the round-end
 inference passes on a 2-core CPU (see the README's performance section).
 PyTorch's CPU tuning guide fixes this by preloading jemalloc or tcmalloc;
 this does the same with the C library already loaded: every allocation
