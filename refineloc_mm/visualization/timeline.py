@@ -32,6 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 
 from .palette import class_color, class_display_name
+from ..models.snippet_ops import snippet_durations
 
 PSEUDO_COLORS = {1: '#2b2b2b', 0: '#9ecae1', -1: '#ffffff'}
 PSEUDO_NAMES = {1: 'foreground', 0: 'background', -1: 'ignored'}
@@ -145,17 +146,20 @@ def score_videos(model: torch.nn.Module,
                  dataset,
                  indices: Sequence[int],
                  batch_size: int = 8) -> List[TimelineData]:
-    """Run a RefineLoc model on some videos of a snippet dataset.
+    """Run a base model (RefineLoc, W-TALC, BaS-Net, ...) on some videos
+    of a snippet dataset.
 
-    Uses ``model.snippet_scores`` and the head's post-processor (the
-    inference thresholds), exactly as ``predict`` does. The model's
-    training mode is restored afterwards; no random number is drawn.
+    Uses the base-model contract, ``model.snippet_scores`` and the model's
+    own ``post_process`` (the inference thresholds), exactly as
+    ``predict`` does; the foreground track is drawn where the model has a
+    foreground score. The model's training mode is restored afterwards; no
+    random number is drawn.
 
     Returns:
         list[TimelineData]: Without pseudo labels.
     """
     from mmengine.dataset import pseudo_collate
-    post = model.cls_head.post_processor
+    post = getattr(model.cls_head, 'post_processor', None)
     was_training = model.training
     model.eval()
     out: List[TimelineData] = []
@@ -163,15 +167,11 @@ def score_videos(model: torch.nn.Module,
         for b in range(0, len(indices), batch_size):
             batch = [dataset[int(i)] for i in indices[b:b + batch_size]]
             data = model.data_preprocessor(pseudo_collate(batch), False)
-            scores = model.snippet_scores(data['inputs'],
-                                          data['data_samples'])
             samples = data['data_samples']
-            sps = [
-                ds.metainfo['snippet_size'] / ds.metainfo['fps']
-                for ds in samples
-            ]
-            segments = post(scores['cas_softmax'], scores['foreground'],
-                            scores['video_score'], scores['mask'], sps)
+            scores = model.snippet_scores(data['inputs'], samples)
+            segments = model.post_process(scores, samples)
+            sps = snippet_durations(samples)
+            foreground = scores.get('foreground')
             for j, ds in enumerate(samples):
                 t = int(ds.metainfo['num_snippets'])
                 out.append(
@@ -183,12 +183,16 @@ def score_videos(model: torch.nn.Module,
                         gt_segments=np.asarray(ds.gt_segments,
                                                dtype=np.float64).reshape(
                                                    -1, 3),
-                        cas_softmax=scores['cas_softmax'][j, :t].cpu().numpy(),
-                        foreground=scores['foreground'][j, :t].cpu().numpy(),
-                        video_score=scores['video_score'][j].cpu().numpy(),
+                        cas_softmax=scores['cas_softmax'][j, :t].float().cpu(
+                        ).numpy(),
+                        foreground=None if foreground is None else
+                        foreground[j, :t].float().cpu().numpy(),
+                        video_score=scores['video_score'][j].float().cpu(
+                        ).numpy(),
                         pred_segments=np.asarray(segments[j]).reshape(-1, 4),
-                        min_cas_score=post.min_cas_score,
-                        min_attention_score=post.min_attention_score))
+                        min_cas_score=getattr(post, 'min_cas_score', None),
+                        min_attention_score=getattr(
+                            post, 'min_attention_score', None)))
     finally:
         model.train(was_training)
     return out

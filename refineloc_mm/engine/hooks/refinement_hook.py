@@ -3,7 +3,10 @@
 
 Training is a sequence of rounds of ``epochs_per_round`` epochs. At the end
 of round r (``after_train_epoch``) the round's model scores the whole
-training set, the pseudo ground truth generator writes new snippet labels
+training set (``snippet_scores`` and ``post_process`` of the base-model
+contract, :class:`BaseSnippetLocalizer`: RefineLoc, W-TALC, BaS-Net or any
+other base model alike), the pseudo ground truth generator writes new snippet
+labels
 into the :class:`PseudoLabelDataset` (seen by every DataLoader worker) and
 their statistics against the true foreground are logged. Validation then
 scores round r (``after_val_epoch``) and the round's entry is written to
@@ -365,15 +368,8 @@ class RefinementHook(Hook):
                           enabled=fp16):
                 out = model.snippet_scores(data['inputs'],
                                            data['data_samples'])
-            sps = [
-                ds.metainfo['snippet_size'] / ds.metainfo['fps']
-                for ds in data['data_samples']
-            ]
             segments.extend(
-                self.generator.predictor(out['cas_softmax'],
-                                         out['foreground'],
-                                         out['video_score'], out['mask'],
-                                         sps))
+                self.generator.segments(model, out, data['data_samples']))
             progress.update(len(data['data_samples']))
         progress.close()
         model.train(was_training)

@@ -14,19 +14,18 @@ those of the authors' implementation, so their checkpoints map one to one.
 """
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from torch.nn.utils.rnn import pad_sequence
 
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, SampleList
+from ..snippet_ops import (ROW_MULTIPLE, autocast_input,  # noqa: F401
+                           masked_softmax_over_time, no_autocast,
+                           snippet_durations, stack_pseudo_labels, unpack)
 
-NEG_INF = float('-inf')
-# packed-row bucket of the snippet MLPs under CPU autocast, see
-# :func:`autocast_input`
-ROW_MULTIPLE = 256
 
 
 class SnippetMLP(nn.Module):
@@ -62,20 +61,6 @@ class SnippetMLP(nn.Module):
         return x
 
 
-def masked_softmax_over_time(x: torch.Tensor,
-                             mask: torch.Tensor) -> torch.Tensor:
-    """Softmax over dim 1 restricted to valid snippets.
-
-    Args:
-        x (Tensor): [B, T] scores.
-        mask (Tensor): [B, T] bool, True for real (unpadded) snippets.
-
-    Returns:
-        Tensor: [B, T], zero on padded snippets, rows summing to one.
-    """
-    return torch.softmax(x.masked_fill(~mask, NEG_INF), dim=1)
-
-
 @MODELS.register_module()
 class RefineLocHead(BaseModule):
     """Snippet classification, background-foreground attention and video
@@ -94,6 +79,9 @@ class RefineLocHead(BaseModule):
             i.e. PyTorch's default ``nn.Linear`` initialization, as the
             reference.
     """
+
+    # the output the pseudo ground truth loss supervises
+    pseudo_label_branch = 'fc_attention'
 
     def __init__(self,
                  num_classes: int,
@@ -216,97 +204,27 @@ class RefineLocHead(BaseModule):
                 pseudo_labels=pseudo,
                 fg_weight=fg_weight)
 
-    def predict(self, x: torch.Tensor, mask: torch.Tensor,
-                data_samples: SampleList) -> SampleList:
-        """Action segments of every video of the batch.
-
-        Sets ``pred_segments`` ([M, 4]: t_start, t_end, class, score) and
-        ``pred_video_score`` ([N]) on each data sample.
-        """
+    def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
+                       data_samples: Optional[SampleList] = None
+                       ) -> Dict[str, torch.Tensor]:
+        """Scores of the base-model contract: :meth:`video_level`'s
+        ``cas_softmax`` [B, T, N], ``attention_time`` [B, T],
+        ``foreground`` [B, T] and ``video_score`` [B, N]."""
         cas, attention = self(x, mask)
-        video = self.video_level(cas, attention, mask)
-        segments = self.post_processor(
-            cas_softmax=video['cas_softmax'],
-            foreground=video['foreground'],
-            video_score=video['video_score'],
-            mask=mask,
+        out = self.video_level(cas, attention, mask)
+        out['mask'] = mask
+        return out
+
+    def post_process(self, scores: Dict[str, torch.Tensor],
+                     data_samples: SampleList,
+                     post_processor=None) -> List[np.ndarray]:
+        """Segments per video by the action segment prediction module
+        (``post_processor``, by default the head's inference thresholds;
+        the refinement passes its own thresholds)."""
+        post = post_processor or self.post_processor
+        return post(
+            cas_softmax=scores['cas_softmax'],
+            foreground=scores['foreground'],
+            video_score=scores['video_score'],
+            mask=scores['mask'],
             seconds_per_snippet=snippet_durations(data_samples))
-        for ds, seg, score in zip(data_samples, segments,
-                                  video['video_score']):
-            ds.pred_segments = seg
-            ds.pred_video_score = score.detach().cpu()
-        return data_samples
-
-
-def autocast_input(x: torch.Tensor, multiple: int = ROW_MULTIPLE
-                   ) -> torch.Tensor:
-    """Packed features [S, D] as the MLPs consume them under autocast.
-
-    Outside autocast ``x`` is returned as is. Under autocast it is cast to
-    the autocast dtype once (instead of once per MLP) and, on CPUs, zero
-    rows pad S up to a multiple of ``multiple``: oneDNN keeps a primitive
-    (and scratch memory) per matrix shape, and packed batches of videos
-    give a new S almost every iteration, which grows the resident memory
-    of a long schedule by gigabytes; with buckets a few dozen shapes recur.
-    Callers drop the rows past S from the outputs (zero rows get no
-    gradient from them).
-
-    Args:
-        x (Tensor): [S, D].
-        multiple (int): Row bucket on CPUs.
-
-    Returns:
-        Tensor: [S', D] with S' >= S.
-    """
-    device = x.device.type
-    if not torch.is_autocast_enabled(device):
-        return x
-    dtype = torch.get_autocast_dtype(device)
-    if device != 'cpu':
-        return x.to(dtype)
-    rows = -(-x.shape[0] // multiple) * multiple
-    out = x.new_empty((rows, ) + x.shape[1:], dtype=dtype)
-    out[:x.shape[0]] = x
-    out[x.shape[0]:] = 0
-    return out
-
-
-def no_autocast(x: torch.Tensor) -> torch.autocast:
-    """Autocast off on ``x``'s device: under ``--amp`` only the snippet
-    MLPs run in reduced precision, the softmaxes, the attention-weighted
-    video score (an einsum, which autocast would cast down) and the losses
-    in float32."""
-    return torch.autocast(device_type=x.device.type, enabled=False)
-
-
-def unpack(packed: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Scatter packed rows [S, C] into a zero-padded [B, T, C] tensor."""
-    out = packed.new_zeros((mask.numel(), ) + packed.shape[1:])
-    index = mask.flatten().nonzero().squeeze(1)
-    return out.index_copy(0, index, packed).view(mask.shape +
-                                                  packed.shape[1:])
-
-
-def snippet_durations(data_samples: SampleList) -> List[float]:
-    """Seconds covered by one snippet (snippet_size / fps) per video."""
-    return [
-        ds.metainfo['snippet_size'] / ds.metainfo['fps']
-        for ds in data_samples
-    ]
-
-
-def stack_pseudo_labels(data_samples: SampleList,
-                        mask: torch.Tensor) -> torch.Tensor:
-    """Pad the per-video pseudo labels into [B, T] with -1 (ignore).
-
-    Returns None when the samples carry no ``pseudo_label`` (plain
-    datasets, round 0 without the pseudo-label wrapper).
-    """
-    if not all('pseudo_label' in ds for ds in data_samples):
-        return None
-    out = pad_sequence([ds.pseudo_label.long() for ds in data_samples],
-                       batch_first=True,
-                       padding_value=-1).to(mask.device)
-    if out.shape[1] < mask.shape[1]:
-        out = F.pad(out, (0, mask.shape[1] - out.shape[1]), value=-1)
-    return out

@@ -1,3 +1,4 @@
+from .base_snippet_localizer import BaseSnippetLocalizer
 from .refineloc import RefineLoc
 
-__all__ = ['RefineLoc']
+__all__ = ['BaseSnippetLocalizer', 'RefineLoc']

@@ -6,14 +6,13 @@ loop over videos.
 Every term is first computed per video and then averaged over the videos
 of the batch, as in the authors' implementation.
 """
-import math
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from mmaction.registry import MODELS
+from .pseudo_gt_loss import PseudoGTLoss
 
 
 @MODELS.register_module()
@@ -48,6 +47,10 @@ class RefineLocLoss(nn.Module):
         self.alpha_pgt = alpha_pgt
         self.weighted = weighted
         self.attention_dim = attention_dim
+        self.pseudo_gt = PseudoGTLoss(
+            input_type='two_class_logits' if attention_dim == 2 else 'logits',
+            weighting='class_balanced'
+            if attention_dim == 2 else 'sqrt_pos_weight')
 
     def terms(self,
               cas: torch.Tensor,
@@ -111,42 +114,14 @@ class RefineLocLoss(nn.Module):
     def pseudo_gt_loss(self, attention: torch.Tensor, mask: torch.Tensor,
                        pseudo_labels: Optional[torch.Tensor],
                        fg_weight: Optional[float]) -> torch.Tensor:
-        """Pseudo ground truth loss, mean over the videos that have labels.
-
-        Per video, the (weighted) mean over its labelled snippets; zero when
-        no snippet of the batch carries a pseudo label.
-        """
-        zero = attention.sum() * 0.
-        if pseudo_labels is None:
-            return zero
-        labelled = (pseudo_labels >= 0) & mask
-        if not bool(labelled.any()):
-            return zero
-        target = pseudo_labels.clamp(min=0)
-        weighted = self.weighted and fg_weight is not None
-        if self.attention_dim == 2:
-            loss = F.cross_entropy(
-                attention.flatten(0, 1), target.flatten(),
-                reduction='none').view_as(target)
-            if weighted:
-                class_w = attention.new_tensor([1. - fg_weight, fg_weight])
-                snippet_w = class_w[target]
-            else:
-                snippet_w = torch.ones_like(loss)
-        else:
-            pos_weight = attention.new_tensor(
-                math.sqrt(fg_weight)) if weighted else None
-            loss = F.binary_cross_entropy_with_logits(
-                attention[..., 0],
-                target.to(attention.dtype),
-                pos_weight=pos_weight,
-                reduction='none')
-            snippet_w = torch.ones_like(loss)
-        snippet_w = snippet_w * labelled.to(loss.dtype)
-        denom = snippet_w.sum(1)
-        has_labels = denom > 0
-        per_video = (loss * snippet_w).sum(1)[has_labels] / denom[has_labels]
-        return per_video.mean()
+        """Pseudo ground truth loss on the attention logits A, mean over the
+        videos that have labels (see :class:`PseudoGTLoss`): k = 2
+        cross-entropy, weighted ``[1 - w_fg, w_fg]``; k = 1 BCE with
+        logits, ``pos_weight = sqrt(w_fg)``. Zero when no snippet of the
+        batch carries a pseudo label."""
+        pred = attention if self.attention_dim == 2 else attention[..., 0]
+        return self.pseudo_gt(pred, pseudo_labels, mask,
+                              fg_weight if self.weighted else None)
 
     def forward(self, **kwargs) -> Dict[str, torch.Tensor]:
         """The weighted terms, named so that mmengine logs each of them and

@@ -1,0 +1,106 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""W-TALC's multiple-instance learning (MIL) loss (Paul et al., ECCV 2018,
+``train.MILL`` of ``sujoyp/wtalc-pytorch``), and the top-k temporal
+pooling shared by W-TALC's loss, video score and post-processing."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmaction.registry import MODELS
+
+NEG_INF = float('-inf')
+
+
+def topk_counts(mask: torch.Tensor, divisor: int = 8,
+                rounding: str = 'ceil') -> torch.Tensor:
+    """k of W-TALC's top-k pooling per video: ``T_i / divisor`` rounded.
+
+    W-TALC rounds up in its MIL loss and video score (``ceil(T/8)``) and
+    down in its test-time class filter (``int(T/8)``, 0 for T < 8).
+
+    Args:
+        mask (Tensor): [B, T] bool, True on real snippets.
+        divisor (int): Defaults to 8 (W-TALC's).
+        rounding (str): ``'ceil'`` or ``'floor'``.
+
+    Returns:
+        Tensor: [B] long.
+    """
+    lengths = mask.sum(1)
+    if rounding == 'ceil':
+        return torch.div(lengths + divisor - 1, divisor, rounding_mode='floor')
+    if rounding == 'floor':
+        return torch.div(lengths, divisor, rounding_mode='floor')
+    raise ValueError(f"rounding must be 'ceil' or 'floor', got {rounding!r}")
+
+
+def topk_mean_over_time(scores: torch.Tensor, mask: torch.Tensor,
+                        k: torch.Tensor) -> torch.Tensor:
+    """Mean of the k_i largest values over time, per video and class,
+    for all videos at once (one sort, no loop over videos).
+
+    Args:
+        scores (Tensor): [B, T, C].
+        mask (Tensor): [B, T] bool, True on real snippets.
+        k (Tensor): [B] long, 1 <= k_i <= T_i (k_i = 0 gives NaN, the mean
+            of nothing, as numpy's).
+
+    Returns:
+        Tensor: [B, C].
+    """
+    ranked = scores.masked_fill(~mask[..., None], NEG_INF).sort(
+        dim=1, descending=True).values
+    top = torch.arange(scores.shape[1], device=scores.device)[None] < k[:,
+                                                                        None]
+    total = ranked.masked_fill(~top[..., None], 0.).sum(1)
+    return total / k[:, None].to(scores.dtype)
+
+
+@MODELS.register_module()
+class MILLoss(nn.Module):
+    """W-TALC's MIL loss: cross-entropy between the video labels and the
+    softmax over classes of the top-k pooled class activation sequence.
+
+    Per video i with T_i snippets, s_i = mean of the top ``ceil(T_i/8)``
+    CAS logits over time per class; the loss is the mean over videos of
+    ``-sum_c yhat_ic log softmax(s_i)_c`` with ``yhat = y / sum_c y``
+    (multi-label videos share the probability mass).
+
+    Args:
+        topk_divisor (int): k_i = ceil(T_i / topk_divisor). Defaults to 8.
+        loss_weight (float): Multiplier (W-TALC's lambda = 0.5).
+            Defaults to 0.5.
+    """
+
+    def __init__(self, topk_divisor: int = 8, loss_weight: float = 0.5
+                 ) -> None:
+        super().__init__()
+        self.topk_divisor = topk_divisor
+        self.loss_weight = loss_weight
+
+    def forward(self,
+                cas: torch.Tensor,
+                mask: torch.Tensor,
+                labels: torch.Tensor,
+                video_score: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The weighted loss.
+
+        Args:
+            cas (Tensor): Class activation sequence (logits) [B, T, C].
+            mask (Tensor): [B, T] bool, True on real snippets.
+            labels (Tensor): Multi-hot video labels [B, C], at least one
+                class per video.
+            video_score (Tensor, optional): The top-k pooled logits
+                [B, C] if already computed.
+
+        Returns:
+            Tensor: Scalar.
+        """
+        if video_score is None:
+            video_score = topk_mean_over_time(
+                cas, mask, topk_counts(mask, self.topk_divisor, 'ceil'))
+        target = labels / labels.sum(1, keepdim=True)
+        loss = -(target * F.log_softmax(video_score, dim=1)).sum(1).mean()
+        return self.loss_weight * loss
