@@ -1,10 +1,14 @@
 # refineloc-mm: the two commands (see README).
+# Exact pins: constraints.txt (the package itself declares ranges).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# openmim in its own folder (tests/test_packaging.py): its dependencies
+# conflict with torch's (requirements-mim.txt)
+MIM_DIR := $(VENV)/openmim
 DATA := data/synthetic
-DEMO_DIR := work_dirs/demo
+DEMO_DIR ?= work_dirs/demo
 DEMO_ROUNDS ?= 4
 DEMO_EPOCHS ?= 10
 
@@ -12,11 +16,15 @@ DEMO_EPOCHS ?= 10
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt setup.py
+$(STAMP): requirements.txt requirements-dev.txt requirements-mim.txt \
+		constraints.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	rm -rf $(MIM_DIR)
+	$(PY) -m pip install --quiet --no-deps --target $(MIM_DIR) \
+		-r requirements-mim.txt
 	touch $(STAMP)
 
 $(DATA)/synthetic_test_groundtruth.csv: | $(STAMP)

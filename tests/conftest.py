@@ -1,20 +1,93 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 import gc
-import os
 from pathlib import Path
 
 import pytest
 
 
-@pytest.fixture(scope='session')
-def shared_dir() -> Path:
-    """The shared data folder (``$REFINELOC_SHARED``, else ``../shared``)."""
-    default = Path(__file__).resolve().parents[2] / 'shared'
-    path = Path(os.environ.get('REFINELOC_SHARED', str(default)))
-    if not path.is_dir():
-        pytest.skip(f'shared data folder {path} is absent '
-                    '(set REFINELOC_SHARED to its location)')
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_CHECKPOINT = \
+    'thumos14_untrimmednet_reference_best_refinement_state.ckpt'
+# the only reason a test may be skipped: it needs CUDA (word in the reason)
+ALLOWED_SKIP = 'CUDA'
+
+
+def require(path: Path) -> Path:
+    """``path`` if it exists; a test failure (never a skip) naming it
+    otherwise: every fixture file ships with the repository."""
+    if not path.exists():
+        pytest.fail(f'{path} is missing: it ships with the repository '
+                    '(tests/data/reference/, annotations/, checkpoints/)',
+                    pytrace=False)
     return path
+
+
+@pytest.fixture(scope='session')
+def reference_dir() -> Path:
+    """Outputs of the authors' implementation on fixed inputs
+    (``tests/data/reference/``, with ``base_models/``)."""
+    return require(REPO / 'tests' / 'data' / 'reference')
+
+
+@pytest.fixture(scope='session')
+def annotations_dir() -> Path:
+    """The real THUMOS14 and ActivityNet v1.2 ground-truth CSVs
+    (``annotations/{thumos14,activitynet_v1-2}/``)."""
+    return require(REPO / 'annotations')
+
+
+@pytest.fixture(scope='session')
+def reference_checkpoint() -> Path:
+    """The authors' published THUMOS14 UntrimmedNet checkpoint
+    (``checkpoints/``)."""
+    return require(REPO / 'checkpoints' / REFERENCE_CHECKPOINT)
+
+
+class SkipGuard:
+    """Counts skipped tests; any skip whose reason does not name CUDA
+    fails the session (every fixture ships with the repository, so a
+    missing file is a failure, never a skip)."""
+
+    def __init__(self) -> None:
+        self.skips: list = []
+
+    @property
+    def bad(self) -> list:
+        return [(node, reason) for node, reason in self.skips
+                if ALLOWED_SKIP not in reason]
+
+    def _record(self, report) -> None:
+        if report.skipped and not hasattr(report, 'wasxfail'):
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) and len(
+                longrepr) == 3 else longrepr
+            self.skips.append((report.nodeid, str(reason)))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._record(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session,
+                             exitstatus: int) -> None:
+        if self.bad and exitstatus in (pytest.ExitCode.OK,
+                                       pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        bad = self.bad
+        terminalreporter.write_line(
+            f'skipped: {len(self.skips)} ({len(self.skips) - len(bad)} '
+            f'need {ALLOWED_SKIP}, {len(bad)} for other reasons)')
+        for node, reason in bad:
+            terminalreporter.write_line(
+                f'FAILED (skipped; only tests that need {ALLOWED_SKIP} may '
+                f'skip): {node}: {reason}', red=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(SkipGuard(), 'refineloc-skip-guard')
 
 
 @pytest.fixture
@@ -32,8 +105,10 @@ def mmaction_dataset_scope(monkeypatch):
 
 @pytest.fixture
 def log_records(monkeypatch):
-    """Messages sent to any MMLogger (warning and info), as
-    ``(level, message)`` pairs."""
+    """Messages sent to any MMLogger (warning and info, directly or
+    through ``print_log``), as ``(level, message)`` pairs."""
+    import logging
+
     from mmengine.logging import MMLogger
     records = []
     for level in ('warning', 'info'):
@@ -42,4 +117,9 @@ def log_records(monkeypatch):
             records.append((_level, str(msg)))
 
         monkeypatch.setattr(MMLogger, level, log)
+
+    def log_at(self, level, msg, *args, **kwargs):
+        records.append((logging.getLevelName(level).lower(), str(msg)))
+
+    monkeypatch.setattr(MMLogger, 'log', log_at)
     return records

@@ -33,18 +33,44 @@ def _load_tool():
     return module
 
 
+# a reference measurement as a user would pass it (--reference-results)
+FIGURES = dict(
+    train_epoch=1.38,
+    train_gflops=355.0,
+    regenerate=0.44,
+    test_forward=0.69,
+    post_processing=0.11,
+    map_thumos=0.81,
+    map_thumos_first=4.2,
+    schedule_wall=269.0,
+    schedule_peak_rss_gb=1.74)
+
+
+def _write_figures(path, figures=FIGURES, **extra):
+    path.write_text(json.dumps(dict(figures=figures, **extra)))
+    return path
+
+
 def _positive(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) \
         and value > 0
 
 
 @pytest.fixture(scope='module')
-def report(tmp_path_factory):
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('benchmark_data')
+    return make_tiny_data(root / 'data', num_train=10, num_test=6)
+
+
+@pytest.fixture(scope='module')
+def report(tmp_path_factory, tiny_data):
     root = tmp_path_factory.mktemp('benchmark')
-    data = make_tiny_data(root / 'data', num_train=10, num_test=6)
+    data = tiny_data
     out = root / 'out' / 'benchmark.json'
+    figures = _write_figures(root / 'reference.json', machine='same')
     proc = run_tool(
         'tools/benchmark.py', '--data-dir', data, '--repeats', REPEATS,
+        '--reference-results', figures,
         '--train-epochs', TRAIN_EPOCHS, '--schedule-rounds', 1,
         '--schedule-epochs', 1, '--anet-metric', '--amp', '--out', out,
         '--work-dir', root / 'work', '--cfg-options', *tiny_options(data),
@@ -127,6 +153,9 @@ def test_table_and_json_agree(report):
     # a tiny set is not the reference's data: no reference, no verdicts
     # on the scale-bound targets
     assert doc['reference_applies'] is False
+    assert doc['reference'] == pytest.approx(
+        dict(FIGURES, round_end=0.44 + 0.69 + 0.11 + 0.81))
+    assert doc['reference_results'].endswith('reference.json')
     assert rows['train_epoch']['reference'] is None
     assert rows['round_end']['met'] is None
     assert rows['map_anet']['met'] is not None
@@ -142,10 +171,9 @@ def test_table_and_json_agree(report):
     assert 'tools/benchmark.py' in doc['command']
 
 
-def test_targets_against_the_reference():
-    tool = _load_tool()
+def _results():
     stage = dict(median=1.0, first=1.0)
-    res = dict(
+    return dict(
         train_epoch=dict(median=1.5),
         train_gflops=dict(median=323.0),
         regenerate=dict(stage),
@@ -156,29 +184,87 @@ def test_targets_against_the_reference():
         map_thumos=dict(median=0.05, first=0.1),
         round_end=dict(median=1.4),
         benchmark_peak_rss_bytes=10**9)
-    rows = {r['key']: r for r in tool.build_rows(res)}
+
+
+SCHEDULE = dict(
+    rounds=4,
+    epochs=10,
+    wall_s=95.0,
+    peak_rss_largest_process_bytes=1.5e9,
+    peak_pss_tree_bytes=1.2e9,
+    best_round=2,
+    best_map50=0.25,
+    reference_map50=None)
+
+
+def test_targets_against_the_reference(tmp_path):
+    """Figures from the file the user passes; targets relative to them."""
+    tool = _load_tool()
+    reference = tool.load_reference_results(
+        str(_write_figures(tmp_path / 'ref.json',
+                           dict(FIGURES, schedule_map50=24.0))))
+    assert reference['round_end'] == pytest.approx(0.44 + 0.69 + 0.11 +
+                                                   0.81)
+    res = _results()
+    rows = {r['key']: r for r in tool.build_rows(res, reference)}
     assert rows['train_epoch']['met'] is True  # 1.5 <= 1.2 x 1.38
     assert rows['train_epoch']['ratio'] == pytest.approx(1.5 / 1.38)
     assert rows['round_end']['met'] is True
     res['train_epoch']['median'] = 1.7
     res['round_end']['median'] = 1.6
-    rows = {r['key']: r for r in tool.build_rows(res)}
+    rows = {r['key']: r for r in tool.build_rows(res, reference)}
     assert rows['train_epoch']['met'] is False
     assert rows['round_end']['met'] is False
-    res['schedule'] = dict(
-        rounds=4,
-        epochs=10,
-        wall_s=95.0,
-        peak_rss_largest_process_bytes=1.5e9,
-        peak_pss_tree_bytes=1.2e9,
-        best_round=2,
-        best_map50=0.25,
-        reference_map50=24.0)
-    rows = {r['key']: r for r in tool.build_rows(res)}
+    res['schedule'] = dict(SCHEDULE)
+    rows = {r['key']: r for r in tool.build_rows(res, reference)}
     assert rows['schedule_wall']['met'] is False
+    assert rows['schedule_wall']['reference'] == 269.0
     assert rows['schedule_peak_rss']['met'] is True
     assert rows['schedule_map50']['met'] is True
+    assert rows['schedule_map50']['reference'] == 24.0
     assert rows['schedule_map50']['value'] == pytest.approx(25.0)
+
+
+def test_without_reference_file_everything_is_na():
+    """No constants: without --reference-results the reference column is
+    n/a, targets relative to it are not checked (never "met"), and the
+    summary counts them apart."""
+    tool = _load_tool()
+    assert tool.load_reference_results(None) == {}
+    res = _results()
+    res['schedule'] = dict(SCHEDULE, wall_s=80.0)
+    rows = tool.build_rows(res)
+    assert all(r['reference'] is None and r['ratio'] is None for r in rows)
+    by_key = {r['key']: r for r in rows}
+    for key in ('train_epoch', 'schedule_peak_rss', 'schedule_map50'):
+        assert by_key[key]['met'] is None, key
+    assert by_key['round_end']['met'] is True  # < 1.6 s: absolute
+    assert by_key['schedule_wall']['met'] is True  # < 90 s: absolute
+    table = tool.markdown(rows, dict(
+        cpu='x', cores=2, usable_cores=2, torch='t', torch_threads=2,
+        device='cpu', load_average=[0.0], load_average_end=[0.0]), 'cmd')
+    assert '| 1.500 s | n/a | n/a | <= 1.2 x ref (n/a: not checked) |' \
+        in table
+    assert ('Targets: 2 of 5 met, 0 not met, 3 not checked (n/a: one '
+            'training epoch') in table
+
+
+@pytest.mark.parametrize('content, message', [
+    ('{"figures": {"train_epoch": 1.3, "epoch": 2}}', 'unknown figure '
+     '"epoch"'),
+    ('{"figures": {"train_epoch": "1.3 s"}}', 'figure "train_epoch" must '
+     'be a positive number'),
+    ('{"train_epoch": 1.3}', 'expected {"figures"'),
+    ('{"figures": ', 'cannot read it'),
+])
+def test_bad_reference_file_is_refused(tmp_path, content, message):
+    tool = _load_tool()
+    path = tmp_path / 'ref.json'
+    path.write_text(content)
+    with pytest.raises(SystemExit) as err:
+        tool.load_reference_results(str(path))
+    assert str(err.value).startswith(f'--reference-results {path}: ')
+    assert message in str(err.value)
 
 
 def test_bad_arguments_are_refused():
@@ -187,3 +273,28 @@ def test_bad_arguments_are_refused():
         check=False, timeout=120)
     assert proc.returncode == 2
     assert 'warm-up' in proc.stderr
+
+
+def test_feature_reads(tiny_data, tmp_path):
+    """tools/benchmark_feature_reads.py: both splits, both readings, the
+    bytes of the configured stream and of whole datasets."""
+    out = tmp_path / 'reads.json'
+    proc = run_tool(
+        'tools/benchmark_feature_reads.py', '--data-dir', tiny_data,
+        '--repeats', 2, '--out', out, '--cfg-options',
+        *tiny_options(tiny_data), timeout=300)
+    doc = json.loads(out.read_text())
+    assert set(doc['splits']) == {'train', 'test'}
+    for split, videos in (('train', 10), ('test', 6)):
+        r = doc['splits'][split]
+        assert r['videos'] == videos and r['feature_width'] == 32
+        part, whole = r['load_snippet_features'], r['whole_datasets']
+        # stream 1 of two 32-d streams, float32
+        assert part['bytes'] == r['snippets'] * 32 * 4
+        assert whole['bytes'] == 2 * part['bytes']
+        for m in (part, whole):
+            assert len(m['samples']) == 2
+            assert all(_positive(t) for t in m['samples'])
+            assert m['mb_per_s'] == pytest.approx(
+                m['bytes'] / 1e6 / m['median'])
+        assert f'{split}: {videos} videos' in proc.stdout

@@ -2,7 +2,7 @@
 """Tests of ``tools/convert_reference_checkpoint.py``: the authors' published
 THUMOS14 UntrimmedNet checkpoint, converted, must reproduce the outputs of
 the authors' code on the fixture videos (case ``ckpt_dim1_L1`` of
-``shared/reference/reference_fixtures.{json,npz}``)."""
+``tests/data/reference/reference_fixtures.{json,npz}``)."""
 import importlib.util
 import json
 import os.path as osp
@@ -24,28 +24,21 @@ _spec = importlib.util.spec_from_file_location('convert_reference_checkpoint',
 conv = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(conv)
 
-CKPT = 'thumos14_untrimmednet_reference_best_refinement_state.ckpt'
 CASE = 'ckpt_dim1_L1'
 NAME = 'thumos14_untrimmednet'
 
 
 @pytest.fixture(scope='module')
-def reference(shared_dir: Path) -> Path:
-    path = shared_dir / 'reference'
-    if not (path / CKPT).is_file():
-        pytest.skip(f'{path / CKPT} is absent')
-    return path
-
-
-@pytest.fixture(scope='module')
-def converted(reference: Path, shared_dir: Path,
+def converted(reference_checkpoint: Path, annotations_dir: Path,
               tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
     out_dir = tmp_path_factory.mktemp('converted')
-    csv = shared_dir / 'data' / 'thumos14' / 'thumos14_valid_groundtruth.csv'
-    argv = [str(reference / CKPT), str(out_dir), '--name', NAME]
-    if csv.is_file():
-        argv += ['--classes-from', str(csv)]
-    return conv.main(argv)
+    csv = annotations_dir / 'thumos14' / 'thumos14_valid_groundtruth.csv'
+    assert csv.is_file(), f'{csv} is missing'
+    return conv.main([
+        str(reference_checkpoint),
+        str(out_dir), '--name', NAME, '--classes-from',
+        str(csv)
+    ])
 
 
 @pytest.fixture(scope='module')
@@ -66,10 +59,10 @@ def model_and_cfg(converted: Dict[str, str]) -> Tuple[Any, Any]:
 
 
 @pytest.fixture(scope='module')
-def fixture_case(reference: Path) -> Tuple[Dict, Any]:
-    doc = json.loads((reference / 'reference_fixtures.json').read_text())
+def fixture_case(reference_dir: Path) -> Tuple[Dict, Any]:
+    doc = json.loads((reference_dir / 'reference_fixtures.json').read_text())
     case = next(c for c in doc['cases'] if c['name'] == CASE)
-    arrays = np.load(reference / 'reference_fixtures.npz')
+    arrays = np.load(reference_dir / 'reference_fixtures.npz')
     return case, arrays
 
 
@@ -143,9 +136,10 @@ def test_predictions_match_reference(model_and_cfg, fixture_case):
         model.cls_head.post_processor = original
 
 
-def test_config_follows_checkpoint_settings(model_and_cfg, reference):
+def test_config_follows_checkpoint_settings(model_and_cfg,
+                                           reference_checkpoint):
     _, cfg = model_and_cfg
-    ref = safe_torch_load(str(reference / CKPT), map_location='cpu')
+    ref = safe_torch_load(str(reference_checkpoint), map_location='cpu')
     s = ref['config']
     # the published UntrimmedNet run (METHOD.md)
     assert (s['snippet_size'], s['stream'], s['num_layers'],
@@ -196,7 +190,7 @@ def test_config_follows_checkpoint_settings(model_and_cfg, reference):
     assert 0.5 in tuple(cfg.val_evaluator.tiou_thresholds)
 
 
-def test_checkpoint_is_plain(converted, reference):
+def test_checkpoint_is_plain(converted, reference_checkpoint):
     # loads without any allowlist: only tensors and plain Python values
     ckpt = torch.load(
         converted['checkpoint'], map_location='cpu', weights_only=True)
@@ -206,31 +200,32 @@ def test_checkpoint_is_plain(converted, reference):
         'cls_head.fc_attention.linear_0.weight',
         'cls_head.fc_attention.linear_0.bias'
     ])
-    ref = safe_torch_load(str(reference / CKPT), map_location='cpu')
+    ref = safe_torch_load(str(reference_checkpoint), map_location='cpu')
     for key, value in ref['model'].items():
         assert torch.equal(ckpt['state_dict'][f'cls_head.{key}'], value)
     meta = ckpt['meta']
-    assert meta['source']['file'] == str(reference / CKPT)
+    assert meta['source']['file'] == str(reference_checkpoint)
     assert meta['reference_config']['num_classes'] == 20
     assert type(meta['reference_config']['num_classes']) is int
     assert meta['refinement_round'] == 4
     assert meta['epoch'] == 4 * 100 + ref['convergence_epoch']
-    if 'dataset_meta' in meta:
-        assert meta['dataset_meta']['classes'] == tuple(
-            str(i) for i in range(20))
+    # classes from the real THUMOS14 CSV (--classes-from)
+    assert meta['dataset_meta']['classes'] == tuple(
+        str(i) for i in range(20))
 
 
-def _modified_source(reference: Path, tmp_path: Path, edit) -> str:
-    ckpt = safe_torch_load(str(reference / CKPT), map_location='cpu')
+def _modified_source(reference_checkpoint: Path, tmp_path: Path,
+                     edit) -> str:
+    ckpt = safe_torch_load(str(reference_checkpoint), map_location='cpu')
     edit(ckpt['model'])
     path = tmp_path / 'modified.ckpt'
     torch.save(ckpt, path)
     return str(path)
 
 
-def test_unexpected_key_is_refused(reference, tmp_path, capsys):
+def test_unexpected_key_is_refused(reference_checkpoint, tmp_path, capsys):
     src = _modified_source(
-        reference, tmp_path,
+        reference_checkpoint, tmp_path,
         lambda m: m.__setitem__('fc_cas.linear_1.weight', torch.zeros(2, 2)))
     with pytest.raises(conv.ConversionError) as err:
         conv.convert(src, str(tmp_path / 'out'))
@@ -245,36 +240,19 @@ def test_unexpected_key_is_refused(reference, tmp_path, capsys):
     assert 'fc_cas.linear_1.weight' in capsys.readouterr().err
 
 
-def test_missing_key_and_bad_shape_are_refused(reference, tmp_path):
-    src = _modified_source(reference, tmp_path,
+def test_missing_key_and_bad_shape_are_refused(reference_checkpoint,
+                                               tmp_path):
+    src = _modified_source(reference_checkpoint, tmp_path,
                            lambda m: m.pop('fc_attention.linear_0.bias'))
     with pytest.raises(conv.ConversionError, match='Missing key.*'
                        'fc_attention.linear_0.bias'):
         conv.convert(src, str(tmp_path / 'out'))
     src = _modified_source(
-        reference, tmp_path, lambda m: m.__setitem__(
+        reference_checkpoint, tmp_path, lambda m: m.__setitem__(
             'fc_cas.linear_0.bias', torch.zeros(21)))
     with pytest.raises(conv.ConversionError,
                        match=r'fc_cas.linear_0.bias.*\(21,\)'):
         conv.convert(src, str(tmp_path / 'out'))
-
-
-def test_base_config_path_is_resolved_by_mmengine(tmp_path):
-    from mmengine.config import Config
-
-    base = tmp_path / 'configs' / 'base.py'
-    base.parent.mkdir()
-    base.write_text('x = 1\nmodel = dict(a=1, b=2)\n')
-    out_dir = tmp_path / 'work_dirs' / 'converted'
-    out_dir.mkdir(parents=True)
-    rel = conv.base_reference(str(out_dir), str(base))
-    assert rel == osp.join('..', '..', 'configs', 'base.py')
-    # only the root in common: absolute
-    assert conv.base_reference('/', str(base)) == str(base)
-    (out_dir / 'child.py').write_text(
-        f'_base_ = [{rel!r}]\nmodel = {conv.format_value(dict(b=3))}\n')
-    cfg = Config.fromfile(str(out_dir / 'child.py'))
-    assert cfg.x == 1 and cfg.model == dict(a=1, b=3)
 
 
 def test_not_a_reference_checkpoint_is_refused(tmp_path):

@@ -1,6 +1,6 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """Parity with the authors' implementation on fixed inputs
-(``shared/reference/reference_fixtures.{json,npz}``): head outputs, every
+(``tests/data/reference/reference_fixtures.{json,npz}``): head outputs, every
 loss term, post-processed segments and pseudo labels from predictions."""
 import json
 
@@ -19,8 +19,8 @@ from refineloc_mm.models.task_modules.pseudo_gt_generator import \
 
 
 @pytest.fixture(scope='module')
-def fixtures(shared_dir):
-    ref = shared_dir / 'reference'
+def fixtures(reference_dir):
+    ref = reference_dir
     with open(ref / 'reference_fixtures.json') as f:
         meta = json.load(f)
     arrays = dict(np.load(ref / 'reference_fixtures.npz'))

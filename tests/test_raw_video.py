@@ -348,9 +348,11 @@ def test_end_to_end_raw_video(kind, videos, tmp_path):
     work = tmp_path / 'work'
     # training videos keep MAX_SNIPPETS snippets: round 1 trains on
     # pseudo labels sliced alike, generated from every snippet
+    validated = work / 'val_predictions.json'  # last: round 1's model
     proc = run_tool('tools/train.py', config, '--work-dir', work,
                     '--rounds', 2, '--epochs-per-round', 1,
-                    '--cfg-options', *common_options(), env=ONE_THREAD)
+                    '--cfg-options', *common_options(),
+                    f'val_evaluator.results_file={validated}', env=ONE_THREAD)
     summary = json.loads((work / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]
     assert summary['rounds'][1]['pseudo_labels_used']['coverage'] > 0
@@ -363,8 +365,17 @@ def test_end_to_end_raw_video(kind, videos, tmp_path):
     proc = run_tool('tools/test.py', config, work / 'round_1.pth',
                     '--work-dir', tmp_path / 'test', '--dump', dump,
                     '--cfg-options', *common_options(), env=ONE_THREAD)
-    assert 'mAP@0.5' in proc.stdout + proc.stderr
-    assert len(json.loads(dump.read_text())['results']) == 4
+    # tools/test.py scored the checkpoint's weights: the predictions and
+    # metrics of round 1's validation, on the same split
+    results = json.loads(dump.read_text())['results']
+    assert len(results) == 4 and any(results.values())
+    assert results == json.loads(validated.read_text())['results']
+    from helpers.runs import logged_metrics
+    metrics = logged_metrics(proc.stdout + proc.stderr)
+    expected = summary['rounds'][1]['metrics']
+    assert metrics.keys() == expected.keys()
+    for key, value in expected.items():  # the log rounds to 4 decimals
+        assert metrics[key] == pytest.approx(value, abs=1e-4), key
 
 
 RECOGNIZER = '''

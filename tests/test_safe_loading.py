@@ -2,7 +2,6 @@
 """Checkpoints load with ``weights_only=True`` and an allowlist only."""
 import builtins
 import importlib
-import os
 import pickle
 import shutil
 import sys
@@ -18,8 +17,6 @@ from mmengine.runner import CheckpointLoader, Runner, load_checkpoint
 import refineloc_mm  # noqa: F401
 from refineloc_mm.utils import compat
 from refineloc_mm.utils.compat import UnsafeCheckpointError, safe_torch_load
-
-REFERENCE_CKPT = 'thumos14_untrimmednet_reference_best_refinement_state.ckpt'
 
 
 class TinyModel(BaseModel):
@@ -194,20 +191,9 @@ def test_downloaded_checkpoint_refused(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
-@pytest.fixture
-def reference_ckpt():
-    """The authors' published THUMOS14 UntrimmedNet checkpoint."""
-    default = Path(__file__).resolve().parents[2] / 'shared'
-    shared = Path(os.environ.get('REFINELOC_SHARED', str(default)))
-    path = shared / 'reference' / REFERENCE_CKPT
-    if not path.is_file():
-        pytest.skip(f'{path} is absent (set REFINELOC_SHARED)')
-    return path
-
-
-def test_reference_checkpoint_loads(reference_ckpt, torch_load_calls):
+def test_reference_checkpoint_loads(reference_checkpoint, torch_load_calls):
     """The legacy-format reference pickle (numpy scalars) loads safely."""
-    ckpt = safe_torch_load(str(reference_ckpt), map_location='cpu')
+    ckpt = safe_torch_load(str(reference_checkpoint), map_location='cpu')
     assert all(c.get('weights_only') is True for c in torch_load_calls)
     model = ckpt['model']
     assert set(model) >= {
@@ -218,7 +204,7 @@ def test_reference_checkpoint_loads(reference_ckpt, torch_load_calls):
     assert tuple(model['fc_attention.linear_0.weight'].shape) == (1, 1024)
     assert int(ckpt['config']['num_classes']) == 20
     same = CheckpointLoader.load_checkpoint(
-        str(reference_ckpt), map_location='cpu')
+        str(reference_checkpoint), map_location='cpu')
     torch.testing.assert_close(same['model']['fc_cas.linear_0.bias'],
                                model['fc_cas.linear_0.bias'])
 

@@ -36,8 +36,8 @@ def _read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def test_parity_with_reference_evaluator(shared_dir):
-    ref = shared_dir / 'reference'
+def test_parity_with_reference_evaluator(reference_dir):
+    ref = reference_dir
     fixture = json.loads(
         (ref / 'reference_fixtures.json').read_text())['eval']
     class_index = {name: i for i, name in enumerate(fixture['classes'])}

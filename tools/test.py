@@ -13,7 +13,6 @@ from mmengine.utils import import_modules_from_strings
 from mmaction.registry import RUNNERS
 from refineloc_mm.datasets import apply_checkpoint_classes
 from refineloc_mm.utils.launcher import close_process_group, set_launcher
-from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
 from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import refinement_hooks
 
@@ -89,7 +88,6 @@ def main() -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     # score with the class mapping the checkpoint was trained with
     apply_checkpoint_classes(cfg, args.checkpoint)
-    reuse_freed_memory_if_configured(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     completed = False
@@ -97,6 +95,8 @@ def main() -> None:
         runner.test()
         completed = True
     finally:
+        # the model's DDP wrapper holds the process group: release it first
+        del runner
         close_process_group(completed)
 
 

@@ -13,7 +13,6 @@ from mmengine.utils import import_modules_from_strings
 
 from mmaction.registry import RUNNERS
 from refineloc_mm.utils.launcher import close_process_group, set_launcher
-from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
 from refineloc_mm.utils.precision import enable_amp
 from refineloc_mm.utils.schedule import set_refinement_schedule
 
@@ -104,7 +103,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    reuse_freed_memory_if_configured(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     completed = False
@@ -112,6 +110,8 @@ def main() -> None:
         runner.train()
         completed = True
     finally:
+        # the model's DDP wrapper holds the process group: release it first
+        del runner
         close_process_group(completed)
 
 

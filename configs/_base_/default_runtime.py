@@ -1,6 +1,11 @@
 # Runtime shared by every RefineLoc config (OpenMMLab conventions).
 default_scope = 'mmaction'
 custom_imports = dict(imports=['refineloc_mm'], allow_failed_imports=False)
+# Applies what the config asks for below (reuse_freed_memory, schedule keys,
+# AMP on CPU) under every launcher: this project's tools, MMAction2's
+# tools/train.py and tools/test.py, `mim train` / `mim test`
+# (refineloc_mm/engine/runner/refineloc_runner.py)
+runner_type = 'RefineLocRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
@@ -9,7 +14,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # model.cls_head.in_channels against the datasets' feature width,
+    # before anything runs
+    input_width=dict(type='InputWidthCheckHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -17,8 +25,7 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'))
 
 # glibc: large per-batch tensors reuse freed heap memory instead of fresh
-# pages (refineloc_mm/utils/malloc.py), applied by tools/train.py and
-# tools/test.py
+# pages (refineloc_mm/utils/malloc.py), applied by RefineLocRunner
 reuse_freed_memory = True
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)

@@ -123,6 +123,10 @@ class BaseSnippetDataset(BaseDataset):
     snippet-level foreground mask (for pseudo-label statistics only; it is
     never used as supervision).
 
+    After the data list is built, :attr:`feature_width` is the width of
+    the features after stream selection (``in_channels`` when set), or
+    None for layouts without feature files (raw video).
+
     Subclasses implement :meth:`read_annotations` and
     :meth:`index_features`; everything else (class mapping, clipping,
     foreground masks, the ``on_error='skip'`` bookkeeping) is shared.
@@ -167,6 +171,9 @@ class BaseSnippetDataset(BaseDataset):
         self.snippet_size = snippet_size
         self.stream = stream
         self.in_channels = in_channels
+        # width of the accepted videos' features after stream selection,
+        # set when the data list is built (None: no width check ran)
+        self.feature_width: Optional[int] = None
         self.on_error = on_error
         self.skipped_videos: Dict[str, List[str]] = OrderedDict()
         metainfo = dict(metainfo or {})
@@ -249,6 +256,7 @@ class BaseSnippetDataset(BaseDataset):
                 f'stream={self.stream}, but the config expects '
                 f'in_channels={self.in_channels}.')
             return None
+        self.feature_width = width
         return stream_columns(full_width, self.stream)
 
     def expected_full_width(self) -> Optional[int]:
@@ -262,6 +270,7 @@ class BaseSnippetDataset(BaseDataset):
         """Read and validate annotations and feature shapes."""
         logger = MMLogger.get_current_instance()
         self.skipped_videos.clear()
+        self.feature_width = None
         videos = self.read_annotations()
         if 'classes' not in self._metainfo:
             self._metainfo['classes'] = tuple(

@@ -19,7 +19,7 @@ from typing import (Callable, Dict, List, Optional, Sequence, Tuple,
                     Union)
 
 import numpy as np
-from mmengine.logging import MMLogger
+from mmengine.logging import MMLogger, print_log
 
 from mmaction.registry import DATASETS
 from .base_snippet_dataset import (AnnotationError, BaseSnippetDataset,
@@ -30,13 +30,64 @@ __all__ = [
 ]
 
 
+class _Object(dict):
+    """A JSON object that remembers its repeated keys.
+
+    Attributes:
+        conflicts (list[str]): Keys repeated with different values.
+        repeats (int): Keys repeated with the same value (read once).
+    """
+    conflicts: Sequence[str] = ()
+    repeats = 0
+
+
+def _object_pairs(pairs: List[Tuple[str, object]]) -> _Object:
+    """``object_pairs_hook`` of :func:`json.loads`: a dict that records
+    repeated keys instead of silently keeping the last value."""
+    obj, conflicts, repeats = _Object(), [], 0
+    for key, value in pairs:
+        if key in obj:
+            if obj[key] == value:
+                repeats += 1
+                continue
+            conflicts.append(key)
+        obj[key] = value
+    if conflicts or repeats:
+        obj.conflicts, obj.repeats = conflicts, repeats
+    return obj
+
+
+def _repeated_keys(path: str, value, where: str) -> int:
+    """Raise on a key repeated with different values anywhere in
+    ``value``; return how many keys repeat with the same value."""
+    repeats = 0
+    if isinstance(value, _Object):
+        if value.conflicts:
+            key = value.conflicts[0]
+            raise AnnotationError(
+                f'{path}{where}: the key "{key}" appears more than once '
+                'with different values; keep one.')
+        repeats += value.repeats
+        for child in value.values():
+            repeats += _repeated_keys(path, child, where)
+    elif isinstance(value, list):
+        for child in value:
+            repeats += _repeated_keys(path, child, where)
+    return repeats
+
+
 def load_activitynet_json(path: str) -> Dict[str, Dict]:
     """The ``database`` of an ActivityNet-style annotation file.
+
+    A key (a video, or a field of one) repeated with different values is
+    an error; one repeated with the same value is read once and counted
+    in one log line. A UTF-8 byte-order mark is stripped.
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
         AnnotationError: Empty file, invalid JSON, no ``database`` object
-            or an empty one, naming the file.
+            or an empty one, naming the file; a key repeated with
+            different values, naming the file, the video and the key.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Annotation file {path} does not exist.')
@@ -45,8 +96,9 @@ def load_activitynet_json(path: str) -> Dict[str, Dict]:
     if not text.strip():
         raise AnnotationError(f'{path}: the annotation file is empty.')
     try:
-        doc = json.loads(text)
-    except ValueError as e:
+        doc = json.loads(
+            text.decode('utf-8-sig'), object_pairs_hook=_object_pairs)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
         raise AnnotationError(f'{path}: not valid JSON ({e}).') from None
     if not isinstance(doc, dict) or not isinstance(doc.get('database'),
                                                    dict):
@@ -55,10 +107,30 @@ def load_activitynet_json(path: str) -> Dict[str, Dict]:
             '{"database": {video: {"subset", "duration", "fps", '
             '"annotations": [{"segment": [start, end], "label"}]}}}; '
             'found no "database" object.')
-    if not doc['database']:
+    if isinstance(doc, _Object) and doc.conflicts:
+        raise AnnotationError(
+            f'{path}: the key "{doc.conflicts[0]}" appears more than once '
+            'with different values; keep one.')
+    database = doc['database']
+    if not database:
         raise AnnotationError(f'{path}: the annotation file has no videos '
                               '("database" is empty).')
-    return doc['database']
+    if isinstance(database, _Object) and database.conflicts:
+        raise AnnotationError(
+            f'{path}: video "{database.conflicts[0]}" appears more than '
+            'once in "database" with different annotations; keep one.')
+    repeats = getattr(doc, 'repeats', 0) + getattr(database, 'repeats', 0)
+    for key, value in doc.items():
+        if key != 'database':
+            repeats += _repeated_keys(path, value, '')
+    for name, entry in database.items():
+        repeats += _repeated_keys(path, entry, f' (video "{name}")')
+    if repeats:
+        print_log(
+            f'{path}: {repeats} key(s) repeated with identical values '
+            '(e.g. a video listed twice) are read once.',
+            logger='current')
+    return database
 
 
 def read_npy_header(path: str) -> Tuple[Tuple[int, ...], np.dtype]:
@@ -111,7 +183,9 @@ class NpySnippetFeatureDataset(BaseSnippetDataset):
             features are concatenated along D in this order.
         subset (str | Sequence[str], optional): The split: videos whose
             ``"subset"`` is this (case-insensitive), e.g. ``'training'``,
-            ``'validation'``. None takes every video of the file.
+            ``'validation'``; a video without a ``"subset"`` is then an
+            error naming file and video (left out and logged with
+            ``on_error='skip'``). None takes every video of the file.
         filename_tmpl (str): File name of a video's features. Defaults to
             ``'{}.npy'`` (e.g. ``'v_{}.npy'`` for ActivityNet features
             named after the YouTube id with a ``v_`` prefix).
@@ -203,6 +277,18 @@ class NpySnippetFeatureDataset(BaseSnippetDataset):
             for a in e['annotations']
             if isinstance(a, dict) and a.get('label') is not None
         ]
+        if self.subset is not None:
+            # a video without a "subset" belongs to no split: refused, not
+            # silently left out of every split
+            for name, entry in database.items():
+                if isinstance(entry, dict) and not isinstance(
+                        entry.get('subset'), str):
+                    self.reject(
+                        name, 'no subset',
+                        f'{path} (video "{name}"): "subset" is '
+                        f'{entry.get("subset")!r}, expected the name of the '
+                        f'split (e.g. "training", "validation"); the '
+                        f'dataset takes subset={self.subset!r}.')
         names = [
             n for n, e in database.items()
             if not isinstance(e, dict) or self._in_subset(e)
@@ -277,11 +363,18 @@ class NpySnippetFeatureDataset(BaseSnippetDataset):
                 seg = ann['segment']
                 if label is None or len(seg) != 2:
                     raise ValueError
-                t_start, t_end = _number(seg[0]), _number(seg[1])
             except (KeyError, TypeError, ValueError):
                 self.reject(
                     name, 'malformed annotation', f'{where}: annotation {i} '
                     f'{ann!r} is not {{"segment": [start, end], "label"}}.')
+                return None
+            try:
+                t_start, t_end = _number(seg[0]), _number(seg[1])
+            except (TypeError, ValueError):
+                self.reject(
+                    name, 'malformed annotation', f'{where}: annotation {i} '
+                    f'has "segment" {seg!r}; expected two numbers [start, '
+                    'end] in seconds.')
                 return None
             if not (np.isfinite([t_start, t_end]).all()
                     and t_end > t_start):
@@ -291,9 +384,18 @@ class NpySnippetFeatureDataset(BaseSnippetDataset):
                     'start.')
                 return None
             segments.append((t_start, t_end, str(label)))
-        num_frames = entry.get('num_frames')
-        if num_frames is None:
+        if entry.get('num_frames') is None:
             num_frames = int(round(duration * fps))
+        else:
+            try:
+                num_frames = _number(entry['num_frames'])
+            except (TypeError, ValueError):
+                num_frames = float('nan')
+            if not (np.isfinite(num_frames) and num_frames > 0):
+                self.reject(
+                    name, 'bad num_frames', f'{where}: "num_frames" must be '
+                    f'a positive number, got {entry["num_frames"]!r}.')
+                return None
         return dict(
             duration=duration,
             fps=fps,

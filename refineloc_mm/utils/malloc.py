@@ -7,16 +7,17 @@ iteration. glibc serves blocks above its mmap threshold (at most 32 MB)
 with fresh ``mmap`` pages and gives freed heap tops back to the kernel, so
 every batch pays page faults and kernel zeroing for memory it just
 released: about 12 % of a bfloat16 training epoch and of the round-end
-inference passes on a 2-core CPU (see the README's performance section).
+inference passes on a 2-core CPU (see docs/benchmarks.md).
 PyTorch's CPU tuning guide fixes this by preloading jemalloc or tcmalloc;
 this does the same with the C library already loaded: every allocation
 comes from the heap (``M_MMAP_MAX = 0``) and freed memory stays there
 (``M_TRIM_THRESHOLD``), so later batches reuse warm pages. The price is a
 peak RSS that does not shrink after the largest batch.
 
-The tools apply it when the config says ``reuse_freed_memory = True``
-(``configs/_base_/default_runtime.py``); DataLoader workers forked
-afterwards inherit it.
+:class:`~refineloc_mm.engine.RefineLocRunner` applies it when the config
+says ``reuse_freed_memory = True`` (``configs/_base_/default_runtime.py``),
+under every launcher, before the runner is built; DataLoader workers
+forked afterwards inherit it.
 """
 import ctypes
 import ctypes.util
@@ -54,6 +55,7 @@ def reuse_freed_memory() -> bool:
 
 def reuse_freed_memory_if_configured(cfg) -> bool:
     """:func:`reuse_freed_memory` when ``cfg.reuse_freed_memory`` is set
-    (called by the tools before the Runner is built)."""
+    (called by :class:`~refineloc_mm.engine.RefineLocRunner` before the
+    runner is built)."""
     return reuse_freed_memory() if cfg.get('reuse_freed_memory',
                                            False) else False

@@ -17,7 +17,7 @@ row per action instance (integer labels written as text, like
 Annotation statistics
 ---------------------
 The parameters below were measured once on the real THUMOS14 annotations
-(``shared/data/thumos14/thumos14_{valid,test}_groundtruth.csv``) and are
+(``annotations/thumos14/thumos14_{valid,test}_groundtruth.csv``) and are
 hard-coded, so the generator does not need those files:
 
 * video duration: log-normal with sigma 0.88, rescaled so that the split's mean

@@ -2,7 +2,7 @@
 # ActivityNet-style JSON (layout 2): train on `training`, evaluate on
 # `validation`. Default paths: the W-TALC bundle converted by
 # tools/data/convert_wtalc.py (or the reference layout converted by
-# tools/data/convert_reference.py); see the README.
+# tools/data/convert_reference.py); see docs/data_preparation.md.
 _base_ = ['./snippet_loaders.py', './activitynet12_classes.py']
 dataset_type = 'NpySnippetFeatureDataset'
 data_root = 'data/activitynet_v1-2_npy'

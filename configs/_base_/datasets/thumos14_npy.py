@@ -1,8 +1,9 @@
 # THUMOS14 snippet features as per-video .npy files + an ActivityNet-style
 # JSON (layout 2): train on the `validation` subset, evaluate on `test`.
 # Default paths: the W-TALC bundle converted by tools/data/convert_wtalc.py
-# (2048-d rgb+flow I3D features, 25 fps, 16-frame snippets); see the README
-# for the other distributions (rgb/ and flow/ folders, other strides).
+# (2048-d rgb+flow I3D features, 25 fps, 16-frame snippets); see
+# docs/data_preparation.md for the other distributions (rgb/ and flow/
+# folders, other strides).
 _base_ = ['./snippet_loaders.py']
 dataset_type = 'NpySnippetFeatureDataset'
 data_root = 'data/thumos14_npy'

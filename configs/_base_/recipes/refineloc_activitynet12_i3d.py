@@ -22,8 +22,8 @@ epochs_per_round = 50
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 # batches of 256 videos (~400 MB of features each): keeping freed memory in
-# the heap would hold the largest batches for good (README, "Memory at
-# ActivityNet scale")
+# the heap would hold the largest batches for good (docs/benchmarks.md,
+# "Memory at ActivityNet scale")
 reuse_freed_memory = False
 train_cfg = dict(
     max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)

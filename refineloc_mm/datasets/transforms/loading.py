@@ -34,9 +34,11 @@ class LoadSnippetFeatures(BaseTransform):
     ``feature_rows``) (npy). Added key: ``features`` (float32 [T, D']).
 
     Raises:
-        ValueError: NaN or Inf values, an unreadable file, or a shape that
-            changed since the dataset was indexed, naming the file and the
-            video.
+        ValueError: NaN or Inf values, an unreadable ``.npy`` file, or a
+            shape that changed since the dataset was indexed, naming the
+            file and the video.
+        OSError: An HDF5 file that cannot be opened or read (truncated,
+            corrupt), naming the file and the video.
     """
 
     def __init__(self) -> None:
@@ -56,18 +58,24 @@ class LoadSnippetFeatures(BaseTransform):
 
     def _load_hdf5(self, results: Dict) -> Tuple[np.ndarray, str]:
         path, name = results['feature_file'], results['video_name']
-        data = self._file(path)[name]
-        if data.ndim != 2 or data.shape[0] != results['num_snippets']:
+        try:
+            data = self._file(path)[name]
+            shape = data.shape
+            if data.ndim == 2 and shape[0] == results['num_snippets']:
+                # read only the selected stream's columns (a hyperslab)
+                half = shape[1] // 2
+                columns = {0: slice(0, half), 1: slice(half, None)}.get(
+                    results.get('stream', 2), slice(None))
+                feats = data[:, columns].astype(np.float32, copy=False)
+        except (OSError, KeyError) as e:
+            raise OSError(
+                f'{path}: cannot read the features of video "{name}" (a '
+                f'truncated or corrupt HDF5 file?): {e}') from e
+        if len(shape) != 2 or shape[0] != results['num_snippets']:
             raise ValueError(
-                f'{path}: video "{name}" has shape {data.shape}, but '
+                f'{path}: video "{name}" has shape {shape}, but '
                 f'{results["num_snippets"]} snippets when the dataset was '
                 'indexed.')
-        # read only the selected stream's columns (an HDF5 hyperslab)
-        stream = results.get('stream', 2)
-        half = data.shape[1] // 2
-        columns = {0: slice(0, half), 1: slice(half, None)}.get(
-            stream, slice(None))
-        feats = data[:, columns].astype(np.float32, copy=False)
         return feats, path
 
     @staticmethod

@@ -1,3 +1,4 @@
+from .input_width_check_hook import InputWidthCheckHook
 from .refinement_hook import RefinementHook
 
-__all__ = ['RefinementHook']
+__all__ = ['InputWidthCheckHook', 'RefinementHook']

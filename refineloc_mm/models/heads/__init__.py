@@ -1,3 +1,5 @@
+from .basnet_head import BaSNetHead
 from .refineloc_head import RefineLocHead
+from .wtalc_head import WTALCHead
 
-__all__ = ['RefineLocHead']
+__all__ = ['WTALCHead', 'RefineLocHead', 'BaSNetHead']

@@ -1,4 +1,6 @@
 from .base_snippet_localizer import BaseSnippetLocalizer
+from .basnet import BaSNet
 from .refineloc import RefineLoc
+from .wtalc import WTALC
 
-__all__ = ['BaseSnippetLocalizer', 'RefineLoc']
+__all__ = ['WTALC', 'BaseSnippetLocalizer', 'RefineLoc', 'BaSNet']

@@ -1,4 +1,9 @@
 from .action_segment_predictor import ActionSegmentPredictor
+from .basnet_post_processor import BaSNetPostProcessor
 from .pseudo_gt_generator import PseudoGTGenerator
+from .wtalc_post_processor import WTALCPostProcessor
 
-__all__ = ['ActionSegmentPredictor', 'PseudoGTGenerator']
+__all__ = [
+    'WTALCPostProcessor', 'ActionSegmentPredictor', 'PseudoGTGenerator',
+    'BaSNetPostProcessor'
+]

@@ -1,0 +1,11 @@
+# W-TALC on THUMOS14 I3D features (RGB + flow): the authors' model,
+# optimization and seed (sujoyp/wtalc-pytorch, options.py: seed 1). The
+# batch sampler and the crop of long videos are set by the leaf configs
+# (configs/wtalc_thumos.py), on top of the dataset config.
+_base_ = [
+    '../models/wtalc_i3d.py', '../schedules/wtalc_adam.py',
+    '../default_runtime.py'
+]
+# one checkpoint per epoch (= 500 iterations), the last two kept
+default_hooks = dict(checkpoint=dict(interval=1))
+randomness = dict(seed=1, deterministic=False)

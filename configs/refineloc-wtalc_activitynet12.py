@@ -1,0 +1,38 @@
+# RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
+# throughout (no published recipe): the refinement of
+# configs/refineloc-wtalc_thumos.py (attention branch on W-TALC's
+# embedding, alpha_A = 0.5, pseudo labels from W-TALC's own segments)
+# with RefineLoc's ActivityNet v1.2 pseudo label dropout (0.2) and model
+# selection (average mAP), each round a full W-TALC training (200 epochs).
+_base_ = ['./wtalc_activitynet12.py']
+
+model = dict(
+    cls_head=dict(
+        # _delete_: replaces the base model's attention=None
+        attention=dict(_delete_=True, num_layers=2, detach_embedding=False),
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='logits',
+            weighting='sqrt_pos_weight',
+            loss_weight=2.),
+        post_processor=dict(min_foreground=0.5)))
+
+num_rounds = 10
+epochs_per_round = 200
+train_cfg = dict(
+    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
+default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
+custom_hooks = [
+    dict(
+        type='RefinementHook',
+        epochs_per_round=epochs_per_round,
+        reset=True,
+        best_metric='average_mAP',
+        early_stop_rounds=3,
+        generator=dict(
+            type='PseudoGTGenerator',
+            source='predictions',
+            post_processor=None,  # W-TALC's own (gated) segments
+            from_m_iterations=1,
+            dropout=0.2))
+]

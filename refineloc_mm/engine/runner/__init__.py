@@ -1,0 +1,3 @@
+from .refineloc_runner import RefineLocRunner
+
+__all__ = ['RefineLocRunner']

@@ -1,0 +1,291 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""W-TALC head (Paul et al., *W-TALC: Weakly-supervised Temporal Activity
+Localization and Classification*, ECCV 2018; ``model.py`` of
+``sujoyp/wtalc-pytorch`` @ 81ea982), plus an optional RefineLoc-style
+background/foreground attention branch for the refinement.
+
+W-TALC, for snippet features x [T, D] (I3D RGB + flow, 1024 each, 16-frame
+snippets at 25 fps = 0.64 s):
+
+* embedding ``h = ReLU(fc(x))`` (``fc``: D -> D), dropout p = 0.7 on h in
+  training only;
+* class activation sequence (CAS) ``classifier(h)`` (D -> C logits, no
+  background class);
+* Xavier-uniform weights and zero biases (the original's ``weights_init``;
+  its unused second layer ``fc1`` is not built: drop ``fc1.*`` from an
+  original state dict before loading it);
+* losses: :class:`MILLoss` (lambda = 0.5) + :class:`CoActivitySimilarityLoss`
+  (1 - lambda = 0.5) on h after dropout and the CAS;
+* video score: softmax over classes of the mean of the top ``ceil(T/8)``
+  CAS logits over time (``test.py``);
+* segments: :class:`WTALCPostProcessor` (``detectionMAP.py``).
+
+The attention branch (ours; the RefineLoc paper's exact recipe for W-TALC
+is not known here): an MLP on h (after dropout in training) giving one
+foreground logit per snippet, trained by the pseudo ground truth loss only
+(:class:`PseudoGTLoss`, RefineLoc's k = 1 setting by default: BCE with
+logits, ``pos_weight = sqrt(w_fg)``, weight 2). A persistent buffer
+``attention_trained`` records whether a loss step has seen labelled
+snippets since the last reset; until then (round 0 of the refinement, or
+a fresh model) the head is plain W-TALC: ``snippet_scores`` has no
+``foreground`` and the segments are W-TALC's. Afterwards ``foreground`` =
+sigmoid(logit) and the post-processor drops snippets below alpha_A
+(``WTALCPostProcessor.min_foreground``) before W-TALC's thresholding.
+"""
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from mmaction.registry import MODELS, TASK_UTILS
+from mmaction.utils import ConfigType, OptConfigType, SampleList
+from ..losses.mil_loss import topk_counts, topk_mean_over_time
+from ..snippet_ops import (autocast_input, no_autocast, snippet_durations,
+                           stack_pseudo_labels, unpack)
+from .refineloc_head import SnippetMLP
+
+ATTENTION_KEYS = ('num_layers', 'detach_embedding')
+
+
+@MODELS.register_module()
+class WTALCHead(BaseModule):
+    """W-TALC's embedding + classifier, losses, video score and
+    post-processing; optional foreground attention branch.
+
+    Args:
+        num_classes (int): Number of action classes C (no background).
+        in_channels (int): Snippet feature width D (2048 for I3D RGB +
+            flow); the embedding keeps it (fc: D -> D).
+        dropout_ratio (float): Dropout on the embedding in training.
+            Defaults to 0.7.
+        topk_divisor (int): k = ceil(T / topk_divisor) of the MIL loss and
+            the video score. Defaults to 8.
+        mil_loss (dict): :class:`MILLoss` config.
+        casl_loss (dict): :class:`CoActivitySimilarityLoss` config; its
+            ``num_similar`` must be the batch sampler's.
+        attention (dict, optional): The foreground attention branch:
+            ``num_layers`` (linear layers of the MLP on h, hidden widths
+            halving, PyTorch default init; default 2) and
+            ``detach_embedding`` (True: the pseudo ground truth loss trains
+            the branch only, not the embedding; default False). None
+            (default): plain W-TALC.
+        pseudo_gt_loss (dict): :class:`PseudoGTLoss` config of the branch.
+        post_processor (dict): :class:`WTALCPostProcessor` config.
+        init_cfg (dict, optional): Initialization config; None applies the
+            original's Xavier-uniform / zero-bias init to ``fc`` and
+            ``classifier``.
+    """
+
+    # the output the pseudo ground truth loss supervises
+    pseudo_label_branch = 'fc_attention'
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 dropout_ratio: float = 0.7,
+                 topk_divisor: int = 8,
+                 mil_loss: ConfigType = dict(type='MILLoss', loss_weight=0.5),
+                 casl_loss: ConfigType = dict(
+                     type='CoActivitySimilarityLoss',
+                     num_similar=3,
+                     loss_weight=0.5),
+                 attention: OptConfigType = None,
+                 pseudo_gt_loss: ConfigType = dict(
+                     type='PseudoGTLoss',
+                     input_type='logits',
+                     weighting='sqrt_pos_weight',
+                     loss_weight=2.0),
+                 post_processor: ConfigType = dict(
+                     type='WTALCPostProcessor'),
+                 init_cfg: OptConfigType = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.topk_divisor = topk_divisor
+        self.fc = nn.Linear(in_channels, in_channels)
+        self.dropout = nn.Dropout(dropout_ratio)
+        self.classifier = nn.Linear(in_channels, num_classes)
+        self.mil_loss = MODELS.build(mil_loss)
+        self.casl_loss = MODELS.build(casl_loss)
+        self.fc_attention = None
+        self.detach_embedding = False
+        if attention is not None:
+            unknown = set(attention) - set(ATTENTION_KEYS)
+            if unknown:
+                raise ValueError(f'unknown attention keys {sorted(unknown)};'
+                                 f' expected some of {ATTENTION_KEYS}')
+            self.fc_attention = SnippetMLP(in_channels, 1,
+                                           attention.get('num_layers', 2))
+            self.detach_embedding = bool(
+                attention.get('detach_embedding', False))
+            self.pseudo_gt_loss = MODELS.build(pseudo_gt_loss)
+            # float (not bool): SyncBuffersHook averages buffers over ranks
+            self.register_buffer(
+                'attention_trained', torch.zeros(()), persistent=True)
+        self.post_processor = TASK_UTILS.build(post_processor)
+        self._init_layers()
+
+    @property
+    def with_attention(self) -> bool:
+        """Whether the head has the foreground attention branch."""
+        return self.fc_attention is not None
+
+    @property
+    def uses_attention(self) -> bool:
+        """Whether the branch exists and has been trained by pseudo labels
+        since the last reset (then its foreground gates the segments)."""
+        return self.with_attention and bool(self.attention_trained > 0.5)
+
+    def _init_layers(self) -> None:
+        """The original's init: Xavier-uniform weights, zero biases."""
+        for layer in (self.fc, self.classifier):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def init_weights(self) -> None:
+        """W-TALC's init (again, e.g. after a model reset), or the
+        ``init_cfg``'s."""
+        if self.init_cfg:
+            super().init_weights()
+        else:
+            self._init_layers()
+
+    def reset_parameters(self) -> None:
+        """Fresh W-TALC layers and an untrained attention branch (the
+        branch's own linear layers are reset by the localizer's reset)."""
+        self._init_layers()
+        if self.with_attention:
+            self.attention_trained.zero_()
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor
+                ) -> Tuple[torch.Tensor, ...]:
+        """Snippet-level outputs of a batch, computed on the packed real
+        snippets and scattered into the padded layout.
+
+        Args:
+            x (Tensor): Packed snippet features [S, D], S = mask.sum().
+            mask (Tensor): [B, T] bool, True on real snippets.
+
+        Returns:
+            tuple[Tensor]: embedding h [B, T, D] (after dropout in
+            training), CAS logits [B, T, C] and, with the attention branch,
+            foreground logits [B, T]; all float32, zero on padding.
+        """
+        num = x.shape[0]
+        x = autocast_input(x)
+        h = self.dropout(torch.relu(self.fc(x)))
+        outputs = [h, self.classifier(h)]
+        if self.with_attention:
+            outputs.append(
+                self.fc_attention(
+                    h.detach() if self.detach_embedding else h))
+        sizes = [o.shape[-1] for o in outputs]
+        padded = unpack(torch.cat(outputs, -1)[:num].float(), mask)
+        out = padded.split(sizes, dim=-1)
+        if self.with_attention:
+            return out[0], out[1], out[2][..., 0]
+        return tuple(out)
+
+    def video_score(self, cas: torch.Tensor,
+                    mask: torch.Tensor) -> torch.Tensor:
+        """Top-k pooled logits, k = ceil(T_i / 8): [B, T, C] -> [B, C]."""
+        return topk_mean_over_time(
+            cas, mask, topk_counts(mask, self.topk_divisor, 'ceil'))
+
+    def _labels(self, data_samples: SampleList,
+                like: torch.Tensor) -> torch.Tensor:
+        labels = torch.stack([ds.gt_label for ds in data_samples]).to(
+            device=like.device, dtype=like.dtype)
+        if labels.shape[1] != self.num_classes:
+            raise ValueError(
+                f'video "{data_samples[0].metainfo.get("video_name")}" has a '
+                f'{labels.shape[1]}-class label, but the head has '
+                f'num_classes={self.num_classes}; set the dataset classes '
+                'and model.cls_head.num_classes consistently.')
+        empty = (labels.sum(1) <= 0).nonzero().flatten().tolist()
+        if empty:
+            names = [data_samples[i].metainfo.get('video_name') for i in empty]
+            raise ValueError(
+                f'videos {names} have no action label: W-TALC\'s MIL loss '
+                'needs at least one class per training video.')
+        return labels
+
+    def loss(self, x: torch.Tensor, mask: torch.Tensor,
+             data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """Loss of a batch.
+
+        Args:
+            x (Tensor): Packed snippet features [S, D].
+            mask (Tensor): [B, T] bool.
+            data_samples (list[ActionDataSample]): With ``gt_label``
+                (multi-hot [C]) and optionally ``pseudo_label`` ([T_i],
+                -1/0/1) and metainfo ``fg_weight`` (w_fg). The first
+                ``2 * num_similar`` videos are the co-activity pairs.
+
+        Returns:
+            dict[str, Tensor]: ``loss_mil``, ``loss_casl`` and, with the
+            attention branch, ``loss_pseudo_gt``.
+        """
+        outputs = self(x, mask)
+        h, cas = outputs[0], outputs[1]
+        labels = self._labels(data_samples, cas)
+        pseudo = stack_pseudo_labels(data_samples, mask)
+        labelled = pseudo is not None and bool(((pseudo >= 0) & mask).any())
+        with no_autocast(cas):
+            losses = dict(
+                loss_mil=self.mil_loss(cas, mask, labels,
+                                       self.video_score(cas, mask)),
+                loss_casl=self.casl_loss(h, cas, mask, labels))
+            if not self.with_attention:
+                if labelled:
+                    raise ValueError(
+                        'the videos carry pseudo labels (e.g. '
+                        f'"{data_samples[0].metainfo.get("video_name")}") '
+                        'but WTALCHead has no attention branch to learn '
+                        'them: set cls_head.attention=dict(num_layers=2)')
+                return losses
+            fg_weight = data_samples[0].metainfo.get('fg_weight', None)
+            losses['loss_pseudo_gt'] = self.pseudo_gt_loss(
+                outputs[2], pseudo, mask, fg_weight)
+        if labelled and self.training:
+            self.attention_trained.fill_(1.)
+        return losses
+
+    def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
+                       data_samples: Optional[SampleList] = None
+                       ) -> Dict[str, torch.Tensor]:
+        """Scores of the base-model contract.
+
+        Returns:
+            dict[str, Tensor]: ``cas`` (logits [B, T, C], for the
+            post-processor), ``cas_softmax`` (softmax over classes [B, T,
+            C]), ``video_score`` (softmax over classes of the top-k pooled
+            logits [B, C]), ``mask`` and, only when the attention branch
+            has been trained by pseudo labels, ``foreground`` (sigmoid of
+            its logit, [B, T]).
+        """
+        outputs = self(x, mask)
+        cas = outputs[1]
+        with no_autocast(cas):
+            out = dict(
+                cas=cas,
+                cas_softmax=torch.softmax(cas, dim=-1),
+                video_score=torch.softmax(self.video_score(cas, mask), -1),
+                mask=mask)
+            if self.uses_attention:
+                out['foreground'] = torch.sigmoid(outputs[2]) * mask
+        return out
+
+    def post_process(self, scores: Dict[str, torch.Tensor],
+                     data_samples: SampleList,
+                     post_processor=None) -> List[np.ndarray]:
+        """W-TALC's segments per video (``post_processor`` or the head's
+        own), in seconds; gated by ``foreground`` when present."""
+        post = post_processor or self.post_processor
+        return post(
+            cas=scores['cas'],
+            mask=scores['mask'],
+            seconds_per_snippet=snippet_durations(data_samples),
+            foreground=scores.get('foreground'))

@@ -1,0 +1,81 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""What a config asks for takes effect under MMAction2's own
+tools/train.py (the launcher `mim train mmaction2` runs) exactly as under
+ours: the allocator setting, AMP on a CPU and the schedule keys, applied by
+RefineLocRunner (``runner_type`` of configs/_base_/default_runtime.py)."""
+import json
+import platform
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from helpers.runs import REPO, make_tiny_data, run_tool, tiny_options
+from refineloc_mm.utils.schedule import apply_schedule_keys
+
+PROBE_CONFIG = '''_base_ = [{base!r}]
+custom_imports = dict(
+    imports=['refineloc_mm', 'runtime_probe'], allow_failed_imports=False)
+default_hooks = dict(runtime_probe=dict(type='RuntimeProbeHook'))
+'''
+
+
+def mmaction_tool(name):
+    import mmaction
+    path = Path(mmaction.__file__).parent / '.mim' / 'tools' / name
+    assert path.is_file(), f'MMAction2 ships no {path}'
+    return path
+
+
+@pytest.mark.skipif(
+    platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
+    reason='the allocator probe reads glibc mallinfo2')
+def test_mmaction_train_applies_what_the_config_asks(tmp_path):
+    data = make_tiny_data(tmp_path / 'data')
+    config = tmp_path / 'probe_synthetic.py'
+    config.write_text(
+        PROBE_CONFIG.format(
+            base=str(REPO / 'configs' / 'refineloc_synthetic.py')))
+    work_dir = tmp_path / 'work'
+    # MMAction2's --amp writes AmpOptimWrapper, which mmengine refuses on a
+    # CPU; the schedule keys are plain config keys here
+    run_tool(mmaction_tool('train.py'), config, '--work-dir', work_dir,
+             '--amp', '--cfg-options', 'num_rounds=2', 'epochs_per_round=1',
+             *tiny_options(data))
+    probe = json.loads((work_dir / 'runtime_probe.json').read_text())
+    assert probe['runner'] == 'RefineLocRunner'
+    # reuse_freed_memory=True: a 64 MB block comes from the heap
+    assert probe['mmapped_blocks'] == 0
+    assert probe['optim_wrapper'] == 'BFloat16OptimWrapper'
+    assert probe['val_fp16'] is True
+    assert probe['max_epochs'] == 2 and probe['val_interval'] == 1
+    assert probe['hook_epochs_per_round'] == [1]
+    summary = json.loads((work_dir / 'refinement_summary.json').read_text())
+    assert [r['round'] for r in summary['rounds']] == [0, 1]
+
+
+def synthetic(tmp_path, **keys):
+    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    cfg.merge_from_dict(keys)
+    return cfg
+
+
+def test_schedule_keys_reach_every_derived_value():
+    cfg = synthetic(None, num_rounds=3, epochs_per_round=7)
+    changed = apply_schedule_keys(cfg)
+    assert cfg.train_cfg.max_epochs == 21 and cfg.train_cfg.val_interval == 7
+    assert cfg.custom_hooks[0].epochs_per_round == 7
+    assert cfg.default_hooks.checkpoint.interval == 7
+    assert changed['train_cfg.max_epochs'] == (40, 21)
+
+
+def test_explicit_derived_values_are_kept():
+    # e.g. `--cfg-options num_rounds=3 train_cfg.max_epochs=5`: stop early
+    cfg = synthetic(None, num_rounds=3, train_cfg=dict(max_epochs=5))
+    apply_schedule_keys(cfg)
+    assert cfg.train_cfg.max_epochs == 5
+    assert cfg.custom_hooks[0].epochs_per_round == 10
+    # unchanged keys change nothing
+    cfg = synthetic(None, train_cfg=dict(max_epochs=5))
+    assert apply_schedule_keys(cfg) == {}
+    assert cfg.train_cfg.max_epochs == 5

@@ -1,0 +1,146 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""The wheel, installed into a fresh environment that has the pinned stack,
+trains from a directory outside the repository with installed files only,
+through its own tools and through the real ``mim train`` / ``mim test``.
+
+The fresh venv sees the project venv's packages (the pinned stack) through
+a ``.pth`` line, the cheap way to give it torch & co.; that line adds the
+folder only (the project's editable-install hook there is not run), so
+``refineloc_mm`` comes from the wheel (asserted). openmim lives in its own
+folder (``.venv/openmim``, ``make venv``, requirements-mim.txt).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from helpers.runs import REPO, tiny_options
+
+SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'requirements.txt',
+           'requirements-dev.txt', 'requirements-mim.txt', 'constraints.txt',
+           'mminstall.txt', 'refineloc_mm', 'configs', 'tools')
+MIM_DIR = REPO / '.venv' / 'openmim'
+
+
+def mim_env():
+    """``PYTHONPATH`` for openmim, kept in its own folder."""
+    assert (MIM_DIR / 'mim').is_dir(), (
+        f'openmim is missing from {MIM_DIR}: run `make venv`')
+    return dict(PYTHONPATH=str(MIM_DIR))
+
+
+def sh(*args, cwd, env=None, check=True):
+    """Run ``args`` in ``cwd`` with a clean environment (no PYTHONPATH)."""
+    base = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    proc = subprocess.run([str(a) for a in args],
+                          cwd=cwd,
+                          env=dict(base, **(env or {})),
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed ({proc.returncode}):\n'
+                             f'{(proc.stdout + proc.stderr)[-5000:]}')
+    return proc
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    """``(python, site_packages, run_dir, data)``: a fresh venv with the
+    wheel installed with ``--no-deps``, a work folder outside the
+    repository and a tiny synthetic set written by the installed tool."""
+    root = tmp_path_factory.mktemp('packaging')
+    src = root / 'src'
+    src.mkdir()
+    ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '.mim')
+    for name in SOURCES:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, src / name, ignore=ignore)
+        else:
+            shutil.copy2(path, src / name)
+    sh(sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+       '--no-build-isolation', '--quiet', '-w', root / 'dist', src, cwd=root)
+    wheel, = (root / 'dist').glob('refineloc_mm-*.whl')
+
+    venv = root / 'venv'
+    sh(sys.executable, '-m', 'venv', '--without-pip', venv, cwd=root)
+    python = venv / 'bin' / 'python'
+    site = Path(
+        sh(python, '-c', 'import sysconfig; '
+           'print(sysconfig.get_paths()["purelib"])',
+           cwd=root).stdout.strip())
+    (site / 'pinned_stack.pth').write_text(
+        sysconfig.get_paths()['purelib'] + '\n')
+    run_dir = root / 'run'
+    run_dir.mkdir()
+    assert sh(python, '-c', 'import refineloc_mm', cwd=run_dir,
+              check=False).returncode != 0, 'refineloc_mm visible before'
+
+    pip = (sys.executable, '-m', 'pip', '--python', python)
+    # with the pinned stack present, installing the wheel *with* its
+    # dependencies would install the wheel and nothing else
+    dry = sh(*pip, 'install', '--dry-run', '--no-index', wheel, cwd=run_dir)
+    would = [ln for ln in dry.stdout.splitlines()
+             if ln.startswith('Would install')]
+    assert would == ['Would install refineloc_mm-0.1.0'], dry.stdout
+    sh(*pip, 'install', '--no-deps', '--quiet', wheel, cwd=run_dir)
+
+    # the installed tool, found by `mim run` (docs/get_started.md)
+    data = run_dir / 'data' / 'synthetic'
+    proc = sh(python, '-m', 'mim', 'run', 'refineloc_mm', 'generate_synthetic',
+              '--out-dir', data, '--num-train', 14, '--num-test', 8,
+              '--feat-dim', 64, '--duration-scale', 0.15, '--seed', 3,
+              cwd=run_dir, env=mim_env())
+    assert str(site / 'refineloc_mm' / '.mim' / 'tools' / 'data' /
+               'generate_synthetic.py') in proc.stdout
+    return python, site, run_dir, data
+
+
+def test_wheel_trains_outside_the_repository(installed):
+    python, site, run_dir, data = installed
+    where = sh(python, '-c', 'import refineloc_mm; '
+               'print(refineloc_mm.__file__)', cwd=run_dir).stdout.strip()
+    assert Path(where).is_relative_to(site), where
+    mim = site / 'refineloc_mm' / '.mim'
+    for name in ('configs/refineloc_synthetic.py',
+                 'configs/_base_/default_runtime.py', 'tools/train.py',
+                 'tools/test.py', 'tools/dist_train.sh'):
+        assert (mim / name).is_file(), name
+    work_dir = run_dir / 'tools_run'
+    sh(python, mim / 'tools' / 'train.py',
+       mim / 'configs' / 'refineloc_synthetic.py', '--work-dir', work_dir,
+       '--rounds', 1, '--epochs-per-round', 1, '--cfg-options',
+       *tiny_options(data), cwd=run_dir)
+    assert (work_dir / 'round_0.pth').is_file()
+    assert (work_dir / 'refinement_summary.json').is_file()
+
+
+def test_mim_train_and_test(installed):
+    python, site, run_dir, data = installed
+    env = mim_env()
+    work_dir = run_dir / 'mim_run'
+    proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm',
+              'refineloc_synthetic.py', '--work-dir', work_dir,
+              '--cfg-options', 'num_rounds=1', 'epochs_per_round=1',
+              *tiny_options(data), cwd=run_dir, env=env)
+    config = site / 'refineloc_mm' / '.mim' / 'configs' / \
+        'refineloc_synthetic.py'
+    assert f'will use {config} instead' in proc.stdout
+    assert (work_dir / 'round_0.pth').is_file()
+    assert not (work_dir / 'round_1.pth').exists()  # num_rounds=1 applied
+    # the run's dumped config is whole: it loads from another folder
+    dumped = work_dir / 'refineloc_synthetic.py'
+    assert '_base_' not in dumped.read_text()
+    sh(python, '-c', 'import sys; from mmengine.config import Config; '
+       'assert Config.fromfile(sys.argv[1]).num_rounds == 1', dumped,
+       cwd=site)
+    proc = sh(python, '-m', 'mim', 'test', 'refineloc_mm',
+              'refineloc_synthetic.py', '--checkpoint',
+              work_dir / 'round_0.pth', '--work-dir', work_dir / 'test',
+              '--cfg-options', *tiny_options(data), cwd=run_dir, env=env)
+    assert 'mAP@0.5' in proc.stdout + proc.stderr

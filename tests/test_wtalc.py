@@ -1,0 +1,401 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""W-TALC's training data (batch sampler, random crop) and its attention
+branch for the refinement (round 0 = plain W-TALC, gating after a loss step
+with pseudo labels, reset, gradient of the pseudo ground truth loss)."""
+import h5py
+import numpy as np
+import pytest
+import torch
+from mmengine.dataset import DefaultSampler
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+import refineloc_mm  # noqa: F401
+from helpers.runs import make_tiny_data
+from mmaction.registry import DATASETS, MODELS, TASK_UTILS
+from mmaction.structures import ActionDataSample
+
+init_default_scope('mmaction')
+
+
+# ------------------------------------------------------------ the sampler
+class LabelledVideos:
+    """A dataset of ``len(labels)`` videos: item = its index."""
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def __len__(self):
+        return len(self.labels)
+
+    def get_data_info(self, idx):
+        return dict(labels=self.labels[idx])
+
+    def __getitem__(self, idx):
+        return idx
+
+
+def videos(num=40, num_classes=7, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = [
+        sorted(set(rng.integers(num_classes, size=rng.integers(1, 3))))
+        for _ in range(num)
+    ]
+    labels[0] = []  # a background-only video: only drawn at random
+    return LabelledVideos(labels)
+
+
+def sampler_of(dataset, seed=0, rank=0, world_size=1, **kwargs):
+    from refineloc_mm.datasets import WTALCBatchSampler
+    inner = DefaultSampler(dataset, seed=seed)
+    inner.rank, inner.world_size = rank, world_size
+    return WTALCBatchSampler(inner, batch_size=10, num_similar=3, **kwargs)
+
+
+def test_sampler_composition():
+    """3 pairs of videos that share a class, then 4 random videos; an
+    epoch of ceil(N / 10) batches; seeded per epoch."""
+    dataset = videos()
+    sampler = sampler_of(dataset)
+    assert len(sampler) == 4  # ceil(40 / 10)
+    batches = list(sampler)
+    assert len(batches) == 4
+    drawn_classes, randoms = [], []
+    for batch in batches:
+        assert len(batch) == 10
+        for i in (0, 2, 4):
+            shared = set(dataset.labels[batch[i]]) & set(
+                dataset.labels[batch[i + 1]])
+            assert shared, (batch[i], batch[i + 1])
+            drawn_classes.append(shared)
+        randoms += batch[6:]
+    assert list(sampler) == batches  # same epoch, same batches
+    sampler.sampler.set_epoch(1)  # what DistSamplerSeedHook calls
+    assert list(sampler) != batches
+    sampler.sampler.set_epoch(0)
+    assert list(sampler) == batches
+    assert list(sampler_of(dataset, seed=1)) != batches
+    # over many epochs: every class comes up in pairs, every video
+    # (the unlabelled one too) at random
+    many = np.concatenate([
+        sampler_of(dataset, num_batches=200).epoch_batches(e)
+        for e in range(3)
+    ])
+    assert set(many[:, 6:].ravel()) == set(range(40))
+    assert 0 not in set(many[:, :6].ravel())
+    # both videos of a pair are drawn among the class's videos
+    labelled = set(range(1, 40))
+    assert set(many[:, 0:6:2].ravel()) == set(many[:, 1:6:2].ravel()) == \
+        labelled
+    pair_classes = set()
+    for b in many:
+        for i in (0, 2, 4):
+            pair_classes |= set(dataset.labels[b[i]]) & set(
+                dataset.labels[b[i + 1]])
+    assert pair_classes == set(range(7))
+
+
+def test_sampler_ranks_share_the_epoch():
+    """Rank r of W takes batches r, r + W, ... of the same epoch draw;
+    every rank runs the same number of iterations."""
+    dataset = videos()
+    ranks = [
+        sampler_of(dataset, rank=r, world_size=3, num_batches=7)
+        for r in range(3)
+    ]
+    assert [len(s) for s in ranks] == [3, 3, 3]
+    everything = ranks[0].epoch_batches()
+    assert everything.shape == (9, 10)
+    for r, s in enumerate(ranks):
+        assert np.array_equal(np.array(list(s)), everything[r::3])
+    single = sampler_of(dataset, num_batches=9)
+    assert np.array_equal(np.array(list(single)), everything)
+
+
+def test_sampler_through_runner_dataloader():
+    """mmengine's Runner builds it from a ``batch_sampler`` config with the
+    ``sampler`` config's seed and dataset."""
+    dataset = videos()
+    loader = Runner.build_dataloader(
+        dict(
+            batch_size=10,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_sampler=dict(type='WTALCBatchSampler', num_similar=3,
+                               num_batches=5),
+            collate_fn=dict(type='default_collate'),
+            dataset=dataset),
+        seed=3)
+    assert len(loader) == 5
+    got = [b.tolist() for b in loader]
+    assert got == loader.batch_sampler.epoch_batches(0).tolist()
+    for b in got:
+        assert set(dataset.labels[b[0]]) & set(dataset.labels[b[1]])
+
+
+def test_sampler_rejects_bad_settings():
+    from refineloc_mm.datasets import WTALCBatchSampler
+    with pytest.raises(ValueError, match='num_similar'):
+        WTALCBatchSampler(DefaultSampler(videos(), seed=0), batch_size=5,
+                          num_similar=3)
+    with pytest.raises(ValueError, match='no training video has a class'):
+        sampler_of(LabelledVideos([[]] * 4))
+
+
+# ------------------------------------------------------------ the crop
+@pytest.fixture(scope='module')
+def planted(tmp_path_factory):
+    """The tiny synthetic set, with feature channel 0 = snippet index + 1
+    in every training video."""
+    root = make_tiny_data(tmp_path_factory.mktemp('wtalc_crop'))
+    with h5py.File(root / 'synthetic_valid_features.hdf5', 'r+') as f:
+        for name in f:
+            data = f[name][()]
+            data[:, 0] = np.arange(len(data)) + 1
+            f[name][...] = data
+    return root
+
+
+def crop_dataset(root, max_seqlen):
+    return DATASETS.build(
+        dict(
+            type='PseudoLabelDataset',
+            dataset=dict(
+                type='SnippetFeatureDataset',
+                data_root=str(root),
+                ann_file='synthetic_valid_groundtruth.csv',
+                feature_file='synthetic_valid_features.hdf5',
+                stream=2,
+                pipeline=[
+                    dict(type='LoadSnippetFeatures'),
+                    dict(type='RandomSnippetCrop', max_seqlen=max_seqlen),
+                    dict(type='PackSnippetInputs')
+                ])))
+
+
+def test_crop_keeps_pseudo_labels_aligned(planted):
+    """A label pattern planted in the pseudo labels and the snippet index
+    planted in the features come back aligned through the pipeline, the
+    W-TALC batch sampler and the packed collate, for random crops of the
+    long videos; short videos and inference samples stay whole."""
+    max_seqlen = 8
+    dataset = crop_dataset(planted, max_seqlen)
+    lengths = dataset.num_snippets
+    assert (lengths > max_seqlen + 1).sum() >= 3
+    rng = np.random.default_rng(0)
+    pattern = rng.integers(-1, 2, size=int(lengths.sum()))
+    dataset.set_labels(pattern, fg_weight=0.5)
+    loader = Runner.build_dataloader(
+        dict(
+            batch_size=10,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_sampler=dict(type='WTALCBatchSampler', num_batches=6),
+            collate_fn=dict(type='packed_snippet_collate'),
+            dataset=dataset),
+        seed=0)
+    starts = set()
+    for data in loader:
+        offset = 0
+        for ds in data['data_samples']:
+            t = ds.metainfo['num_snippets']
+            feats = data['inputs'][offset:offset + t]
+            offset += t
+            idx = dataset.video_names.index(ds.metainfo['video_name'])
+            raw = feats[:, 0].long().numpy() - 1  # planted snippet index
+            assert t == min(lengths[idx], max_seqlen)
+            assert np.array_equal(raw, raw[0] + np.arange(t))
+            assert 0 <= raw[0] < max(lengths[idx] - max_seqlen, 1)
+            expected = dataset.video_labels(idx)[raw]
+            assert np.array_equal(ds.pseudo_label.numpy(), expected)
+            if lengths[idx] > max_seqlen:
+                starts.add((idx, int(raw[0])))
+        assert offset == len(data['inputs'])
+    assert len({s for _, s in starts}) > 1  # really random crops
+    # inference samples (no pseudo_label): every snippet
+    for i in range(len(dataset)):
+        sample = dataset.dataset[i]
+        assert sample['inputs'].shape[0] == lengths[i]
+        assert 'pseudo_label' not in sample['data_samples']
+
+
+def test_crop_composes_snippet_inds():
+    crop = TRANSFORM_CROP(4)
+    np.random.seed(0)
+    out = crop(
+        dict(num_snippets=10, pseudo_label=np.arange(10) % 2,
+             snippet_inds=np.arange(10) * 3, features=np.eye(10)))
+    r = int(out['snippet_inds'][0]) // 3
+    assert np.array_equal(out['snippet_inds'], (r + np.arange(4)) * 3)
+    assert np.array_equal(out['pseudo_label'], (r + np.arange(4)) % 2)
+    assert np.array_equal(out['features'], np.eye(10)[r:r + 4])
+    assert out['num_snippets'] == 4
+    with pytest.raises(ValueError, match='video "v".*pseudo_label'):
+        crop(dict(num_snippets=10, video_name='v', pseudo_label=[0] * 9))
+
+
+def TRANSFORM_CROP(max_seqlen):
+    from mmaction.registry import TRANSFORMS
+    return TRANSFORMS.build(
+        dict(type='RandomSnippetCrop', max_seqlen=max_seqlen))
+
+
+# ------------------------------------------------- the attention branch
+D, C = 16, 5
+
+
+def wtalc(attention=True, detach=False, seed=0):
+    torch.manual_seed(seed)
+    head = dict(type='WTALCHead', num_classes=C, in_channels=D,
+                dropout_ratio=0.)
+    if attention:
+        head['attention'] = dict(num_layers=2, detach_embedding=detach)
+    return MODELS.build(dict(type='WTALC', cls_head=head))
+
+
+def inputs(pseudo=True, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    lengths = [30, 17, 24, 40, 12, 33]
+    samples = []
+    for i, t in enumerate(lengths):
+        ds = ActionDataSample()
+        ds.set_metainfo(dict(video_name=f'v{i}', num_snippets=t, fps=25.,
+                             snippet_size=16, fg_weight=0.6))
+        label = torch.zeros(C)
+        label[[i // 2 % C]] = 1  # pairs (0, 1), (2, 3), (4, 5) share
+        ds.gt_label = label
+        if pseudo:
+            ds.pseudo_label = torch.randint(-1, 2, (t, ), generator=g)
+        samples.append(ds)
+    x = torch.randn(sum(lengths), D, generator=g)
+    x[:, :C] += 2.
+    return x, samples
+
+
+def predictions(model, x, samples):
+    model.eval()
+    out = model(x, [s.clone() for s in samples], mode='predict')
+    return [s.pred_segments for s in out]
+
+
+def test_round_zero_is_plain_wtalc():
+    """Before any loss step with pseudo labels the branch changes nothing:
+    same scores (no foreground) and segments as W-TALC without branch."""
+    plain, branch = wtalc(attention=False), wtalc()
+    missing, unexpected = branch.load_state_dict(plain.state_dict(),
+                                                 strict=False)
+    assert not unexpected
+    assert all(k.startswith('cls_head.fc_attention') or
+               k == 'cls_head.attention_trained' for k in missing)
+    x, samples = inputs(pseudo=False)
+    scores = branch.snippet_scores(x, samples)
+    assert 'foreground' not in scores
+    ref = predictions(plain, x, samples)
+    got = predictions(branch, x, samples)
+    assert sum(len(s) for s in ref) > 0
+    for a, b in zip(ref, got):
+        np.testing.assert_array_equal(a, b)
+    # a training step without labels (round 0) keeps it plain
+    branch.train()
+    losses = branch(x, inputs(pseudo=False)[1], mode='loss')
+    assert losses['loss_pseudo_gt'] == 0
+    assert not branch.cls_head.uses_attention
+
+
+def test_attention_gates_segments_after_labelled_step():
+    """A loss step with pseudo labels marks the branch trained (saved in
+    the state dict, cleared by a reset); then snippets with foreground <
+    alpha_A are dropped before W-TALC's thresholding."""
+    model = wtalc()
+    x, samples = inputs()
+    plain = predictions(model, x, samples)
+    model.train()
+    model(x, samples, mode='loss')
+    head = model.cls_head
+    assert head.uses_attention
+    state = model.state_dict()
+    assert state['cls_head.attention_trained'] == 1
+    restored = wtalc(seed=5)
+    assert not restored.cls_head.uses_attention
+    restored.load_state_dict(state)
+    assert restored.cls_head.uses_attention
+
+    last = head.fc_attention.linear_1
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(10.)  # foreground ~1 everywhere: nothing dropped
+    scores = model.snippet_scores(x, samples)
+    assert (scores['foreground'][scores['mask']] > 0.99).all()
+    for a, b in zip(plain, predictions(model, x, samples)):
+        np.testing.assert_array_equal(a, b)
+    with torch.no_grad():
+        last.bias.fill_(-10.)  # foreground ~0: every snippet dropped
+    assert sum(len(s) for s in predictions(model, x, samples)) == 0
+
+    # a planted foreground: segments only on kept snippets, some lost
+    scores = model.snippet_scores(x, samples)
+    fg = torch.zeros_like(scores['foreground'])
+    fg[:, ::3] = 1.
+    fg[:, 1::3] = 0.6
+    scores['foreground'] = fg * scores['mask']
+    gated = model.post_process(scores, samples)
+    alpha = head.post_processor.min_foreground
+    assert alpha == 0.5
+    for segs in gated:
+        for s, e in (segs[:, :2] / 0.64).round().astype(int):
+            assert (np.arange(s, e) % 3 != 2).all()
+    assert sum(map(len, gated)) < sum(map(len, plain))
+
+    model.reset_parameters()
+    assert not head.uses_attention
+    assert head.attention_trained == 0
+    assert not head.fc.bias.any() and not head.classifier.bias.any()
+    bound = (6 / (D + D))**0.5
+    assert head.fc.weight.abs().max() <= bound
+    assert head.fc.weight.abs().max() > bound / 2  # Xavier, not default
+
+
+def test_pseudo_gt_gradient_reaches_the_branch():
+    """The pseudo ground truth loss trains ``pseudo_label_branch``; it
+    reaches the embedding unless ``detach_embedding``."""
+    for detach in (False, True):
+        model = wtalc(detach=detach)
+        model.train()
+        x, samples = inputs()
+        loss = model(x, samples, mode='loss')['loss_pseudo_gt']
+        assert loss > 0
+        loss.backward()
+        branch = getattr(model.cls_head, model.cls_head.pseudo_label_branch)
+        assert all(p.grad is not None and p.grad.abs().sum() > 0
+                   for p in branch.parameters())
+        fc_grad = model.cls_head.fc.weight.grad
+        assert (fc_grad is None or not fc_grad.any()) == detach
+        cls_grad = model.cls_head.classifier.weight.grad
+        assert cls_grad is None or not cls_grad.any()
+
+
+def test_plain_wtalc_refuses_pseudo_labels():
+    model = wtalc(attention=False)
+    model.train()
+    x, samples = inputs()
+    with pytest.raises(ValueError, match='v0.*no attention branch'):
+        model(x, samples, mode='loss')
+    x, samples = inputs(pseudo=False)
+    assert set(model(x, samples, mode='loss')) == {'loss_mil', 'loss_casl'}
+
+
+def test_post_processor_registered_and_gated():
+    post = TASK_UTILS.build(dict(type='WTALCPostProcessor',
+                                 min_foreground=0.7))
+    cas = torch.zeros(1, 12, 2)
+    cas[0, 2:8, 1] = 3.
+    cas[0, 1, 1] = 1.5  # = the threshold 3 - 0.5 * (3 - 0): not above
+    cas[0, 10, 1] = 2.  # above, but one snippet long
+    mask = torch.ones(1, 12, dtype=torch.bool)
+    (segs, ) = post(cas, mask, [0.5])
+    # class 0 is all zeros: its top-k mean is not > 0, no segment
+    np.testing.assert_allclose(segs, [[1., 4., 1., 3. + 0.7 * 3.]])
+    fg = torch.ones(1, 12)
+    fg[0, 4] = 0.5
+    (segs, ) = post(cas, mask, [0.5], foreground=fg)
+    np.testing.assert_allclose(segs[:, :3], [[1., 2., 1.], [2.5, 4., 1.]])
