@@ -8,9 +8,20 @@ STAMP := $(VENV)/.installed
 # conflict with torch's (requirements-mim.txt)
 MIM_DIR := $(VENV)/openmim
 DATA := data/synthetic
-DEMO_DIR ?= work_dirs/demo
-DEMO_ROUNDS ?= 4
-DEMO_EPOCHS ?= 10
+# the base model of `make demo` (MODEL=refineloc|wtalc|basnet) and its
+# synthetic config; the schedule is the config's (RefineLoc: 4 rounds of 10
+# epochs) unless DEMO_ROUNDS / DEMO_EPOCHS are given
+MODEL ?= refineloc
+DEMO_CONFIG_refineloc := configs/refineloc_synthetic.py
+DEMO_CONFIG_wtalc := configs/refineloc-wtalc_synthetic.py
+DEMO_CONFIG_basnet := configs/refineloc-basnet_synthetic.py
+DEMO_CONFIG = $(or $(DEMO_CONFIG_$(MODEL)),$(error MODEL must be one of \
+	refineloc, wtalc, basnet (got "$(MODEL)")))
+DEMO_DIR ?= work_dirs/demo$(if $(filter-out refineloc,$(MODEL)),-$(MODEL))
+DEMO_ROUNDS ?=
+DEMO_EPOCHS ?=
+SCHEDULE = $(if $(DEMO_ROUNDS),--rounds $(DEMO_ROUNDS)) \
+	$(if $(DEMO_EPOCHS),--epochs-per-round $(DEMO_EPOCHS))
 
 .PHONY: venv demo test lint clean
 
@@ -30,18 +41,17 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-mim.txt \
 $(DATA)/synthetic_test_groundtruth.csv: | $(STAMP)
 	$(PY) tools/data/generate_synthetic.py --out-dir $(DATA)
 
-# Train DEMO_ROUNDS refinement rounds with the THUMOS14 settings on the
-# synthetic set, test the best round, draw the timelines of 3
+# Train the refinement rounds of MODEL's synthetic config (THUMOS14
+# settings) on the synthetic set, test the best round, draw the timelines of 3
 # training videos with the best round's model
 # ($(DEMO_DIR)/timelines/train/*.png), print the per-round table and plot it
 # ($(DEMO_DIR)/refinement_curves.png).
 demo: $(STAMP) $(DATA)/synthetic_test_groundtruth.csv
-	$(PY) tools/train.py configs/refineloc_synthetic.py --work-dir $(DEMO_DIR) \
-		--rounds $(DEMO_ROUNDS) --epochs-per-round $(DEMO_EPOCHS)
-	$(PY) tools/test.py configs/refineloc_synthetic.py \
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR) $(SCHEDULE)
+	$(PY) tools/test.py $(DEMO_CONFIG) \
 		$$($(PY) tools/analyze_refinement.py $(DEMO_DIR) --best-checkpoint) \
 		--work-dir $(DEMO_DIR)/test --dump $(DEMO_DIR)/results.json
-	$(PY) tools/visualize.py configs/refineloc_synthetic.py \
+	$(PY) tools/visualize.py $(DEMO_CONFIG) \
 		$$($(PY) tools/analyze_refinement.py $(DEMO_DIR) --best-checkpoint) \
 		--work-dir $(DEMO_DIR) --videos 3
 	$(PY) tools/analyze_refinement.py $(DEMO_DIR) \

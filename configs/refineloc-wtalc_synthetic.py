@@ -2,7 +2,7 @@
 # (data/synthetic/, written by tools/data/generate_synthetic.py), 4 rounds.
 # Shrunk to fit 2 CPU cores (the THUMOS14 configs keep the authors'
 # settings): one I3D stream (1024-d, as configs/refineloc_synthetic.py)
-# instead of both, epochs of 20 batches and 5 epochs per round (100
+# instead of both, epochs of 20 batches and 4 epochs per round (80
 # iterations instead of 100k), and Adam lr 1e-3 instead of 1e-4 so that so
 # few iterations learn something.
 _base_ = ['./refineloc-wtalc_thumos.py']
@@ -26,7 +26,7 @@ model = dict(cls_head=dict(in_channels=1024))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
 num_rounds = 4
-epochs_per_round = 5
+epochs_per_round = 4
 train_cfg = dict(
     max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
 default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
