@@ -116,3 +116,23 @@ def stack_pseudo_labels(data_samples: SampleList,
     if out.shape[1] < mask.shape[1]:
         out = F.pad(out, (0, mask.shape[1] - out.shape[1]), value=-1)
     return out
+
+
+def stack_video_labels(data_samples: SampleList, num_classes: int,
+                       device: torch.device,
+                       dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Multi-hot video labels [B, N] of a batch, checked against the
+    head's ``num_classes``.
+
+    Raises:
+        ValueError: A label of another width, naming the video.
+    """
+    labels = torch.stack([ds.gt_label for ds in data_samples]).to(
+        device=device, dtype=dtype)
+    if labels.shape[1] != num_classes:
+        raise ValueError(
+            f'video "{data_samples[0].metainfo.get("video_name")}" has a '
+            f'{labels.shape[1]}-class label, but the head has '
+            f'num_classes={num_classes}; set the dataset classes '
+            'and model.cls_head.num_classes consistently.')
+    return labels

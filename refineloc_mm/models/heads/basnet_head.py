@@ -36,7 +36,7 @@ from mmengine.model import BaseModule
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, SampleList
 from ..snippet_ops import (NEG_INF, no_autocast, snippet_durations,
-                           stack_pseudo_labels, unpack)
+                           stack_pseudo_labels, stack_video_labels, unpack)
 
 
 class BaSNetFilterModule(nn.Module):
@@ -241,18 +241,6 @@ class BaSNetHead(BaseModule):
             score_supp = self.video_score(cas_supp, mask)
         return score_base, cas_base, score_supp, cas_supp, w.transpose(1, 2)
 
-    def _labels(self, data_samples: SampleList,
-                device: torch.device) -> torch.Tensor:
-        labels = torch.stack([ds.gt_label for ds in data_samples]).to(
-            device=device, dtype=torch.float32)
-        if labels.shape[1] != self.num_classes:
-            raise ValueError(
-                f'video "{data_samples[0].metainfo.get("video_name")}" has a '
-                f'{labels.shape[1]}-class label, but the head has '
-                f'num_classes={self.num_classes}; set the dataset classes '
-                'and model.cls_head.num_classes consistently.')
-        return labels
-
     def loss(self, x: torch.Tensor, mask: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """Loss of a batch.
@@ -268,7 +256,8 @@ class BaSNetHead(BaseModule):
             dict[str, Tensor]: See :class:`BaSNetLoss`.
         """
         score_base, _, score_supp, _, w = self(x, mask)
-        labels = self._labels(data_samples, x.device)
+        labels = stack_video_labels(data_samples, self.num_classes,
+                                    x.device)
         # float32 losses (CUDA autocast refuses binary_cross_entropy)
         with no_autocast(score_base):
             return self.loss_module(

@@ -24,7 +24,8 @@ from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, SampleList
 from ..snippet_ops import (ROW_MULTIPLE, autocast_input,  # noqa: F401
                            masked_softmax_over_time, no_autocast,
-                           snippet_durations, stack_pseudo_labels, unpack)
+                           snippet_durations, stack_pseudo_labels,
+                           stack_video_labels, unpack)
 
 
 
@@ -184,14 +185,8 @@ class RefineLocHead(BaseModule):
         """
         cas, attention = self(x, mask)
         video = self.video_level(cas, attention, mask)
-        labels = torch.stack([ds.gt_label for ds in data_samples]).to(
-            device=x.device, dtype=cas.dtype)
-        if labels.shape[1] != self.num_classes:
-            raise ValueError(
-                f'video "{data_samples[0].metainfo.get("video_name")}" has a '
-                f'{labels.shape[1]}-class label, but the head has '
-                f'num_classes={self.num_classes}; set the dataset classes '
-                'and model.cls_head.num_classes consistently.')
+        labels = stack_video_labels(data_samples, self.num_classes,
+                                    x.device, cas.dtype)
         pseudo = stack_pseudo_labels(data_samples, mask)
         fg_weight = data_samples[0].metainfo.get('fg_weight', None)
         with no_autocast(cas):

@@ -43,7 +43,7 @@ from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..losses.mil_loss import topk_counts, topk_mean_over_time
 from ..snippet_ops import (autocast_input, no_autocast, snippet_durations,
-                           stack_pseudo_labels, unpack)
+                           stack_pseudo_labels, stack_video_labels, unpack)
 from .refineloc_head import SnippetMLP
 
 ATTENTION_KEYS = ('num_layers', 'detach_embedding')
@@ -196,14 +196,8 @@ class WTALCHead(BaseModule):
 
     def _labels(self, data_samples: SampleList,
                 like: torch.Tensor) -> torch.Tensor:
-        labels = torch.stack([ds.gt_label for ds in data_samples]).to(
-            device=like.device, dtype=like.dtype)
-        if labels.shape[1] != self.num_classes:
-            raise ValueError(
-                f'video "{data_samples[0].metainfo.get("video_name")}" has a '
-                f'{labels.shape[1]}-class label, but the head has '
-                f'num_classes={self.num_classes}; set the dataset classes '
-                'and model.cls_head.num_classes consistently.')
+        labels = stack_video_labels(data_samples, self.num_classes,
+                                    like.device, like.dtype)
         empty = (labels.sum(1) <= 0).nonzero().flatten().tolist()
         if empty:
             names = [data_samples[i].metainfo.get('video_name') for i in empty]
