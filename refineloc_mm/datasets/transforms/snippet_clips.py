@@ -408,7 +408,9 @@ class DecodeSnippetChunks(BaseTransform):
         prefetch (bool): Streams decode their next chunk on a background
             thread while the model encodes the current one (overlaps
             decoding with a GPU's work; the peak then holds a second
-            chunk's decoding working set, ~0.5 GiB with the X3D config).
+            chunk's decoding working set: 0.1-0.4 GiB more with the X3D
+            config in ``tools/raw_video_memory.py`` runs, see
+            ``docs/raw_video.md``).
             Defaults to False.
     """
 
