@@ -136,3 +136,26 @@ def stack_video_labels(data_samples: SampleList, num_classes: int,
             f'num_classes={num_classes}; set the dataset classes '
             'and model.cls_head.num_classes consistently.')
     return labels
+
+
+def topk_mean_over_time(scores: torch.Tensor, mask: torch.Tensor,
+                        k: torch.Tensor) -> torch.Tensor:
+    """Mean of the ``k[b]`` largest values over time, per video and class,
+    for all videos at once (one ``topk``, no loop over videos): the video
+    scores of W-TALC (MIL) and BaS-Net.
+
+    Args:
+        scores (Tensor): [B, T, C].
+        mask (Tensor): [B, T] bool, True on real snippets.
+        k (Tensor): [B] long, 1 <= k[b] <= valid length of video b
+            (k[b] = 0 gives NaN, the mean of nothing, as numpy's).
+
+    Returns:
+        Tensor: [B, C].
+    """
+    kmax = int(k.max())
+    top = torch.topk(
+        scores.masked_fill(~mask[..., None], NEG_INF), kmax, dim=1)[0]
+    keep = torch.arange(kmax, device=scores.device)[None] < k[:, None]
+    total = top.masked_fill(~keep[..., None], 0.).sum(dim=1)
+    return total / k[:, None].to(scores.dtype)

@@ -35,8 +35,9 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, SampleList
-from ..snippet_ops import (NEG_INF, no_autocast, snippet_durations,
-                           stack_pseudo_labels, stack_video_labels, unpack)
+from ..snippet_ops import (no_autocast, snippet_durations,
+                           stack_pseudo_labels, stack_video_labels,
+                           topk_mean_over_time, unpack)
 
 
 class BaSNetFilterModule(nn.Module):
@@ -109,28 +110,6 @@ class BaSNetCASModule(nn.Module):
         out = self.conv_2(out)
         out = self.drop_out(out)
         return self.conv_3(out)
-
-
-def topk_mean_over_time(cas: torch.Tensor, mask: torch.Tensor,
-                        k: torch.Tensor) -> torch.Tensor:
-    """Mean of the top ``k[b]`` values over time of each video and class.
-
-    Args:
-        cas (Tensor): [B, T, C].
-        mask (Tensor): [B, T] bool, True on real snippets.
-        k (Tensor): [B] long, 1 <= k[b] <= valid length of video b.
-
-    Returns:
-        Tensor: [B, C].
-    """
-    kmax = int(k.max())
-    top = torch.topk(
-        cas.masked_fill(~mask[..., None], NEG_INF), kmax, dim=1)[0]
-    if bool((k == kmax).all()):  # the usual case: every video has T snippets
-        return top.mean(dim=1)
-    keep = torch.arange(kmax, device=cas.device)[None] < k[:, None]
-    top = top.masked_fill(~keep[..., None], 0.)
-    return top.sum(dim=1) / k[:, None].to(cas.dtype)
 
 
 @MODELS.register_module()

@@ -41,9 +41,10 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..losses.mil_loss import topk_counts, topk_mean_over_time
+from ..losses.mil_loss import topk_counts
 from ..snippet_ops import (autocast_input, no_autocast, snippet_durations,
-                           stack_pseudo_labels, stack_video_labels, unpack)
+                           stack_pseudo_labels, stack_video_labels,
+                           topk_mean_over_time, unpack)
 from .refineloc_head import SnippetMLP
 
 ATTENTION_KEYS = ('num_layers', 'detach_embedding')

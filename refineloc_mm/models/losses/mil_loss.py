@@ -9,8 +9,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmaction.registry import MODELS
+from ..snippet_ops import topk_mean_over_time
 
-NEG_INF = float('-inf')
 
 
 def topk_counts(mask: torch.Tensor, divisor: int = 8,
@@ -34,28 +34,6 @@ def topk_counts(mask: torch.Tensor, divisor: int = 8,
     if rounding == 'floor':
         return torch.div(lengths, divisor, rounding_mode='floor')
     raise ValueError(f"rounding must be 'ceil' or 'floor', got {rounding!r}")
-
-
-def topk_mean_over_time(scores: torch.Tensor, mask: torch.Tensor,
-                        k: torch.Tensor) -> torch.Tensor:
-    """Mean of the k_i largest values over time, per video and class,
-    for all videos at once (one sort, no loop over videos).
-
-    Args:
-        scores (Tensor): [B, T, C].
-        mask (Tensor): [B, T] bool, True on real snippets.
-        k (Tensor): [B] long, 1 <= k_i <= T_i (k_i = 0 gives NaN, the mean
-            of nothing, as numpy's).
-
-    Returns:
-        Tensor: [B, C].
-    """
-    ranked = scores.masked_fill(~mask[..., None], NEG_INF).sort(
-        dim=1, descending=True).values
-    top = torch.arange(scores.shape[1], device=scores.device)[None] < k[:,
-                                                                        None]
-    total = ranked.masked_fill(~top[..., None], 0.).sum(1)
-    return total / k[:, None].to(scores.dtype)
 
 
 @MODELS.register_module()
