@@ -399,3 +399,26 @@ def test_post_processor_registered_and_gated():
     fg[0, 4] = 0.5
     (segs, ) = post(cas, mask, [0.5], foreground=fg)
     np.testing.assert_allclose(segs[:, :3], [[1., 2., 1.], [2.5, 4., 1.]])
+
+
+def test_crop_then_frame_sampling_keeps_raw_snippets():
+    """W-TALC's crop before SampleSnippetFrames (raw video): the sampled
+    snippets are recorded as raw snippets of the whole video (composed
+    with the crop), so their frames and pseudo labels stay aligned."""
+    from mmaction.registry import TRANSFORMS
+    np.random.seed(1)  # a crop that does not start at 0
+    t = 1000
+    results = dict(
+        video_name='long', num_snippets=t, snippet_size=16,
+        total_frames=16 * t, pseudo_label=np.arange(t),
+        fg_mask=np.zeros(t, bool))
+    for cfg in (dict(type='RandomSnippetCrop', max_seqlen=600),
+                dict(type='SampleSnippetFrames', clip_len=16,
+                     max_snippets=100)):
+        results = TRANSFORMS.build(cfg)(results)
+    raw = results['snippet_inds']
+    assert results['num_snippets'] == len(raw) == 100
+    np.testing.assert_array_equal(results['pseudo_label'], raw)
+    assert raw.max() - raw.min() < 600
+    frames = np.asarray(results['frame_inds']).reshape(100, 16)
+    np.testing.assert_array_equal(frames[:, 0] // 16, raw)

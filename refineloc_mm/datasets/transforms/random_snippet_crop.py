@@ -7,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from .snippet_clips import SNIPPET_KEYS, is_training_sample
+from .snippet_clips import SNIPPET_KEYS, is_training_sample, select_snippets
 
 
 @TRANSFORMS.register_module()
@@ -54,20 +54,8 @@ class RandomSnippetCrop(BaseTransform):
         if not is_training_sample(results) or t <= self.max_seqlen:
             return results
         start = np.random.randint(t - self.max_seqlen)
-        keep = slice(start, start + self.max_seqlen)
-        for key in self.snippet_keys + ('features', ):
-            if key not in results:
-                continue
-            values = np.asarray(results[key])
-            if len(values) != t:
-                raise ValueError(
-                    f'video "{results.get("video_name")}": {key} has '
-                    f'{len(values)} entries for {t} snippets')
-            results[key] = values[keep]
-        inds = results.get('snippet_inds')
-        inds = np.arange(t) if inds is None else np.asarray(inds)
-        results['snippet_inds'] = inds[keep]
-        results['num_snippets'] = self.max_seqlen
+        select_snippets(results, self.snippet_keys + ('features', ),
+                        np.arange(start, start + self.max_seqlen))
         return results
 
     def __repr__(self) -> str:

@@ -69,6 +69,36 @@ def is_training_sample(results: Dict) -> bool:
     return 'pseudo_label' in results
 
 
+def select_snippets(results: Dict, keys: Sequence[str],
+                    inds: np.ndarray) -> None:
+    """Keep the snippets ``inds`` (of the current ``num_snippets``) of
+    every per-snippet key of ``results`` that is present, in place.
+
+    ``snippet_inds`` records the raw snippets kept, composed with an
+    earlier selection (e.g. a crop before the sampling), and
+    ``num_snippets`` becomes ``len(inds)``.
+
+    Raises:
+        ValueError: A key whose length is not ``num_snippets``, naming the
+            video and the key.
+    """
+    t = results['num_snippets']
+    inds = np.asarray(inds, dtype=np.int64)
+    for key in keys:
+        if key not in results:
+            continue
+        values = np.asarray(results[key])
+        if len(values) != t:
+            raise ValueError(
+                f'video "{results.get("video_name")}": {key} has '
+                f'{len(values)} entries for {t} snippets')
+        results[key] = values[inds]
+    previous = results.get('snippet_inds')
+    results['snippet_inds'] = inds if previous is None else np.asarray(
+        previous)[inds]
+    results['num_snippets'] = len(inds)
+
+
 def snippet_frame_indices(num_snippets: int,
                           snippet_size: int,
                           clip_len: int,
@@ -183,17 +213,7 @@ class SampleSnippetFrames(BaseTransform):
         """Keep ``max_snippets`` snippets of a training sample."""
         t = results['num_snippets']
         inds = segment_snippets(t, self.max_snippets, self.test_mode)
-        for key in self.snippet_keys:
-            if key not in results:
-                continue
-            values = np.asarray(results[key])
-            if len(values) != t:
-                raise ValueError(
-                    f'video "{results.get("video_name")}": {key} has '
-                    f'{len(values)} entries for {t} snippets')
-            results[key] = values[inds]
-        results['snippet_inds'] = inds
-        results['num_snippets'] = len(inds)
+        select_snippets(results, self.snippet_keys, inds)
 
     def transform(self, results: Dict) -> Dict:
         if (self.max_snippets is not None and is_training_sample(results)
