@@ -17,7 +17,6 @@ from mmaction.registry import MODELS
 
 INPUT_TYPES = ('logits', 'probs', 'two_class_logits')
 WEIGHTINGS = ('none', 'class_balanced', 'sqrt_pos_weight')
-EPS = 1e-12
 
 
 @MODELS.register_module()
@@ -83,14 +82,16 @@ class PseudoGTLoss(nn.Module):
         labelled = (pseudo_labels >= 0) & mask
         if not bool(labelled.any()):
             return zero
-        target = pseudo_labels.clamp(min=0)
+        # only the labelled snippets enter the arithmetic: an ignored
+        # snippet whose output saturated can never turn into inf * 0 = NaN
+        video_ind = labelled.nonzero(as_tuple=True)[0]  # [N]
+        target = pseudo_labels[labelled]  # [N] in {0, 1}
+        pred = pred[labelled]  # [N] or [N, 2]
         weighting = 'none' if fg_weight is None else self.weighting
         pos_weight = math.sqrt(fg_weight) \
             if weighting == 'sqrt_pos_weight' else 1.
         if self.input_type == 'two_class_logits':
-            loss = F.cross_entropy(
-                pred.flatten(0, 1), target.flatten(),
-                reduction='none').view_as(target)
+            loss = F.cross_entropy(pred, target, reduction='none')
             if pos_weight != 1.:
                 loss = loss * torch.where(target == 1, pos_weight, 1.)
         elif self.input_type == 'logits':
@@ -101,16 +102,31 @@ class PseudoGTLoss(nn.Module):
                 if pos_weight != 1. else None,
                 reduction='none')
         else:
-            p = pred.clamp(EPS, 1. - EPS)
-            t = target.to(pred.dtype)
-            loss = -(pos_weight * t * p.log() + (1. - t) * (1. - p).log())
+            loss = self.probs_bce(pred, target, pos_weight)
         if weighting == 'class_balanced':
-            class_w = loss.new_tensor([1. - fg_weight, fg_weight])
-            snippet_w = class_w[target]
+            snippet_w = loss.new_tensor([1. - fg_weight, fg_weight])[target]
         else:
             snippet_w = torch.ones_like(loss)
-        snippet_w = snippet_w * labelled.to(loss.dtype)
-        denom = snippet_w.sum(1)
+        num_videos = len(labelled)
+        num = loss.new_zeros(num_videos).index_add(0, video_ind,
+                                                   loss * snippet_w)
+        denom = loss.new_zeros(num_videos).index_add(0, video_ind, snippet_w)
         has_labels = denom > 0
-        per_video = (loss * snippet_w).sum(1)[has_labels] / denom[has_labels]
-        return self.loss_weight * per_video.mean()
+        return self.loss_weight * (num[has_labels] / denom[has_labels]).mean()
+
+    @staticmethod
+    def probs_bce(prob: torch.Tensor, target: torch.Tensor,
+                  pos_weight: float) -> torch.Tensor:
+        """[N] BCE of probabilities, finite for probabilities of exactly 0
+        or 1 (a saturated sigmoid).
+
+        PyTorch's ``binary_cross_entropy`` clamps each log at -100 and
+        bounds its gradient, where ``(1 - p).log()`` of a clamped ``p``
+        would not: ``1 - 1e-12 == 1`` in float32. It runs in float32 with
+        autocast off (it is not autocast-safe on CUDA).
+        """
+        with torch.autocast(device_type=prob.device.type, enabled=False):
+            weight = torch.where(target == 1, pos_weight, 1.).to(
+                torch.float32) if pos_weight != 1. else None
+            return F.binary_cross_entropy(
+                prob.float(), target.float(), weight=weight, reduction='none')
