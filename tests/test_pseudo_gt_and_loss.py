@@ -4,6 +4,7 @@ the multi-label form of the video label loss."""
 import numpy as np
 import pytest
 import torch
+from mmaction.structures import ActionDataSample
 
 import refineloc_mm  # noqa: F401
 from refineloc_mm.models.losses import RefineLocLoss
@@ -124,3 +125,54 @@ def test_multilabel_video_label_loss():
     single = (video_label([0, 1, 0, 0]) + video_label([0, 0, 0, 1])) / 2
     assert float(both) == pytest.approx(float(single), abs=1e-6)
     assert float(video_label([0, 1, 0, 0])) != pytest.approx(float(both))
+
+
+def _samples_with_labels(label_sets, num_classes=4):
+    samples = []
+    for i, classes in enumerate(label_sets):
+        ds = ActionDataSample(metainfo=dict(video_name=f'v{i}'))
+        label = torch.zeros(num_classes)
+        label[list(classes)] = 1
+        ds.gt_label = label
+        samples.append(ds)
+    return samples
+
+
+class _SegmentModel:
+    """Stands for a base model whose post-processing returns fixed rows."""
+
+    def __init__(self, segments):
+        self.segments = segments
+
+    def post_process(self, scores, data_samples, post_processor=None):
+        return self.segments
+
+
+def test_segments_restricted_to_the_video_label_classes():
+    rows = [
+        np.array([[0., 1., 0, .9], [1., 2., 2, .8], [2., 3., 3, .05]]),
+        np.array([[0., 4., 1, .7], [5., 6., 3, .6]]),
+        np.zeros((0, 4)),
+    ]
+    samples = _samples_with_labels([{0, 3}, {2}, {1}])
+    model = _SegmentModel(rows)
+    keep_all = PseudoGTGenerator().segments(model, {}, samples)
+    assert [len(s) for s in keep_all] == [3, 2, 0]
+    by_label = PseudoGTGenerator(video_label_classes_only=True).segments(
+        model, {}, samples)
+    np.testing.assert_array_equal(by_label[0], rows[0][[0, 2]])
+    assert by_label[1].shape == (0, 4) and by_label[2].shape == (0, 4)
+    both = PseudoGTGenerator(
+        video_label_classes_only=True, min_segment_score=0.1).segments(
+            model, {}, samples)
+    np.testing.assert_array_equal(both[0], rows[0][[0]])
+    by_score = PseudoGTGenerator(min_segment_score=0.65).segments(
+        model, {}, samples)
+    assert [len(s) for s in by_score] == [2, 1, 0]
+
+
+def test_label_class_filter_needs_video_labels():
+    ds = ActionDataSample(metainfo=dict(video_name='video_without'))
+    gen = PseudoGTGenerator(video_label_classes_only=True)
+    with pytest.raises(ValueError, match='video_without'):
+        gen.segments(_SegmentModel([np.zeros((1, 4))]), {}, [ds])

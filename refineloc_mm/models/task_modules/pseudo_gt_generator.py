@@ -30,6 +30,13 @@ Sources (``source``):
 * ``biased_random``: foreground with probability 0.6.
 * ``uniform_random``: foreground with probability 0.5.
 
+Whatever the source, the segments can then be filtered by generic keys that
+know nothing of the model: ``video_label_classes_only`` keeps only the
+segments of the classes the training video is labelled with (the video
+labels are known during training, so labels cannot drift towards "every
+class is everywhere"), and ``min_segment_score`` drops segments scored
+below it.
+
 Then the foreground of the last ``from_m_iterations`` rounds is united and,
 per video, a random ``floor(T * dropout)`` snippets are set to -1.
 """
@@ -164,6 +171,12 @@ class PseudoGTGenerator:
         seed (int): Base seed of the random parts; round r uses
             ``seed + r`` so that a resumed run draws the same labels.
             Defaults to 0.
+        video_label_classes_only (bool): Keep only the segments whose
+            class the training video is labelled with (its ``gt_label``).
+            Defaults to False (every class the post-processing keeps).
+        min_segment_score (float, optional): Drop segments whose score
+            (the rows' 4th column) is below it. Defaults to None (keep
+            all).
 
     The thresholds configure the :class:`ActionSegmentPredictor` of the
     ``attention`` and ``cas`` sources (:attr:`predictor`). Given with
@@ -182,7 +195,9 @@ class PseudoGTGenerator:
                  padding: Optional[int] = None,
                  from_m_iterations: int = 1,
                  dropout: float = 0.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 video_label_classes_only: bool = False,
+                 min_segment_score: Optional[float] = None) -> None:
         if source not in SOURCES:
             raise ValueError(f'source must be one of {SOURCES}, got {source}')
         if from_m_iterations < 1:
@@ -205,6 +220,8 @@ class PseudoGTGenerator:
         self.from_m_iterations = from_m_iterations
         self.dropout = dropout
         self.seed = seed
+        self.video_label_classes_only = video_label_classes_only
+        self.min_segment_score = min_segment_score
         self.padding = thresholds['padding']
         self.predictor = ActionSegmentPredictor(**thresholds)
         if post_processor is not None:
@@ -239,8 +256,52 @@ class PseudoGTGenerator:
             (t_start, t_end) in seconds.
         """
         if self.source == 'predictions':
-            return model.post_process(scores, data_samples,
-                                      self.post_processor)
+            segments = model.post_process(scores, data_samples,
+                                          self.post_processor)
+        else:
+            segments = self.threshold_segments(model, scores, data_samples)
+        return self.filter_segments(segments, data_samples)
+
+    def filter_segments(self, segments: Sequence[np.ndarray],
+                        data_samples: SampleList) -> List[np.ndarray]:
+        """The generic segment filters (``video_label_classes_only``,
+        ``min_segment_score``) on one batch.
+
+        Args:
+            segments (Sequence[np.ndarray]): Per video [M_i, 4] rows
+                ``(t_start, t_end, class_index, score)``.
+            data_samples (list[ActionDataSample]): The batch's samples;
+                ``gt_label`` ([N] multi-hot) for the class filter.
+
+        Returns:
+            list[np.ndarray]: The kept rows of each video.
+        """
+        if not self.video_label_classes_only and \
+                self.min_segment_score is None:
+            return list(segments)
+        out = []
+        for seg, ds in zip(segments, data_samples):
+            seg = np.asarray(seg, dtype=np.float64).reshape(-1, 4)
+            keep = np.ones(len(seg), dtype=bool)
+            if self.video_label_classes_only:
+                if 'gt_label' not in ds:
+                    raise ValueError(
+                        'PseudoGTGenerator(video_label_classes_only=True) '
+                        'needs the video labels (gt_label) of training '
+                        f'video "{ds.metainfo.get("video_name")}"')
+                classes = np.flatnonzero(
+                    ds.gt_label.detach().cpu().numpy() > 0)
+                keep &= np.isin(seg[:, 2].astype(np.int64), classes)
+            if self.min_segment_score is not None:
+                keep &= seg[:, 3] >= self.min_segment_score
+            out.append(seg[keep])
+        return out
+
+    def threshold_segments(self, model: torch.nn.Module,
+                           scores: Dict[str, torch.Tensor],
+                           data_samples: SampleList) -> List[np.ndarray]:
+        """Segments of the ``attention`` and ``cas`` sources: the action
+        segment predictor (:attr:`predictor`) on the model's scores."""
         needed = ('cas_softmax', 'video_score') + (
             ('foreground', ) if self.source == 'attention' else ())
         missing = [k for k in needed if scores.get(k) is None]
