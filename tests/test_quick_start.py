@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 from helpers.runs import REPO
 
@@ -56,8 +55,7 @@ def test_quick_start_blocks_run(tmp_path):
     assert 'pip install' not in dry.stdout, dry.stdout
     # a small set where make demo looks for it (it generates the full
     # 200 + 212 videos, 1.3 GB, only when the folder is empty)
-    sys.path.insert(0, str(REPO / 'tools' / 'data'))
-    from generate_synthetic import generate_synthetic
+    from refineloc_mm.datasets.synthetic import generate_synthetic
     generate_synthetic(str(tmp_path / 'data' / 'synthetic'), num_train=20,
                        num_test=12, duration_scale=0.3, seed=0)
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}

@@ -28,8 +28,7 @@ TRAIN_OPTIONS = ['optim_wrapper.optimizer.lr=0.01']
 def make_tiny_data(out, num_train=14, num_test=8, seed=3, **signal):
     """A tiny synthetic set in the reference layout (``signal`` overrides
     fields of :data:`TINY_SIGNAL`)."""
-    sys.path.insert(0, str(REPO / 'tools' / 'data'))
-    from generate_synthetic import generate_synthetic
+    from refineloc_mm.datasets.synthetic import generate_synthetic
     generate_synthetic(
         str(out),
         num_train=num_train,
