@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# openmim in its own folder (tests/test_packaging.py): its dependencies
+# openmim in its own folder (tests/integration/test_packaging.py): its dependencies
 # conflict with torch's (requirements-mim.txt)
 MIM_DIR := $(VENV)/openmim
 DATA := data/synthetic

@@ -43,6 +43,15 @@ def reference_checkpoint() -> Path:
     return require(REPO / 'checkpoints' / REFERENCE_CHECKPOINT)
 
 
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory) -> Path:
+    """The tiny synthetic set of :func:`helpers.runs.make_tiny_data` (its
+    defaults), generated once per session and shared by the tests that
+    only read it."""
+    from helpers.runs import make_tiny_data
+    return make_tiny_data(tmp_path_factory.mktemp('tiny_synthetic'))
+
+
 class SkipGuard:
     """Counts skipped tests; any skip whose reason does not name CUDA
     fails the session (every fixture ships with the repository, so a

@@ -66,6 +66,23 @@ def tiny_options(data_root):
     return opts
 
 
+# the refinement run shared by the integration tests that only read it
+# (``refined_run``, tests/integration/conftest.py): 3 rounds of 2 epochs on
+# the tiny set (the session's ``tiny_data``)
+REFINED_ROUNDS, REFINED_EPOCHS = 3, 2
+
+
+def refined_options(work_dir):
+    """--cfg-options of the shared run (besides the tiny set's): a
+    timeline of one training video per round, and every validation's
+    predictions in ``val_predictions.json`` (the last one: the model of
+    the last round)."""
+    return [
+        f'val_evaluator.results_file={work_dir}/val_predictions.json',
+        'custom_hooks.0.num_timeline_videos=1'
+    ]
+
+
 def run(*args, check=True, env=None, timeout=600):
     """Run a command in the repository with the package importable."""
     env = dict(os.environ, PYTHONPATH=PYTHONPATH, **(env or {}))

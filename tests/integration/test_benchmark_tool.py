@@ -9,6 +9,7 @@ import shlex
 import pytest
 
 from helpers.runs import make_tiny_data, run_tool, tiny_options
+
 REPEATS = 2
 TRAIN_EPOCHS = 3
 ROUND_END = ('regenerate', 'test_forward', 'post_processing', 'map_thumos')

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from helpers.runs import run
+
 glibc = pytest.mark.skipif(
     platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
     reason='glibc only')

@@ -14,7 +14,7 @@ import os
 import pytest
 
 from helpers.install import copy_sources, fresh_venv, mim_env, pip, sh
-from helpers.runs import make_tiny_data, tiny_options
+from helpers.runs import tiny_options
 
 
 @pytest.fixture(scope='module')
@@ -43,12 +43,12 @@ def test_editable_install_links_configs_and_tools(checkout):
     assert (src / 'refineloc_mm.egg-info' / 'top_level.txt').is_file()
 
 
-def test_mim_train_from_the_checkout(checkout, tmp_path):
+def test_mim_train_from_the_checkout(checkout, tiny_data, tmp_path):
     """``python -m mim train refineloc_mm refineloc_synthetic.py`` in the
     checkout's root finds the checkout's config and tools/train.py (a
     config edited there is the one that runs) and trains 1 x 1."""
     python, src = checkout
-    data = make_tiny_data(tmp_path / 'data')
+    data = tiny_data
     work_dir = tmp_path / 'mim_run'
     proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm',
               'refineloc_synthetic.py', '--work-dir', work_dir,

@@ -6,7 +6,7 @@ import json
 from mmengine.config import Config
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import (logged_metrics, make_tiny_data, run_tool,
+from helpers.runs import (logged_metrics, run_tool,
                           tiny_options, train)
 
 # |bf16 - fp32| allowed per metric of the end-to-end test (mAP in [0, 1]).
@@ -15,14 +15,14 @@ from helpers.runs import (logged_metrics, make_tiny_data, run_tool,
 AMP_METRIC_TOLERANCE = 0.02
 
 
-def test_amp_training_and_testing_end_to_end(tmp_path):
+def test_amp_training_and_testing_end_to_end(tmp_path, tiny_data):
     """``tools/train.py --amp`` and ``tools/test.py --amp`` on CPU: the
     rounds train under bfloat16, the training split is scored and the
     test split evaluated under autocast (its predictions are not the
     float32 ones), and the test metrics stay within
     ``AMP_METRIC_TOLERANCE`` of a float32 test of the same checkpoint, on
     a set where they are clearly non-zero."""
-    data = make_tiny_data(tmp_path / 'data')
+    data = tiny_data
     work_dir = tmp_path / 'amp'
     train(work_dir, data, 2, 2, '--amp')
     cfg = Config.fromfile(work_dir / 'refineloc_synthetic.py')

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.runs import (REPO, make_tiny_data, run_tool, tiny_options,
-                          train)
+from helpers.runs import (REFINED_ROUNDS, REPO, refined_options, run_tool,
+                          tiny_options)
 from refineloc_mm.visualization import (class_color,
                                         plot_refinement_curves,
                                         timeline_height)
@@ -65,22 +65,15 @@ def runs_of(mask):
     return list(zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]))
 
 
-@pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    return make_tiny_data(tmp_path_factory.mktemp('synthetic'))
+@pytest.fixture
+def vis_run(refined_run):
+    """The shared run (tests/integration/conftest.py): rounds 0 to 2 with
+    a timeline of one video per round."""
+    assert 'custom_hooks.0.num_timeline_videos=1' in refined_options('')
+    return refined_run
 
 
-@pytest.fixture(scope='module')
-def vis_run(tiny_data, tmp_path_factory):
-    """Two rounds of one epoch with a timeline of one video per round."""
-    work_dir = tmp_path_factory.mktemp('vis_run')
-    proc = train(
-        work_dir,
-        tiny_data,
-        2,
-        1,
-        options=['custom_hooks.0.num_timeline_videos=1'])
-    return work_dir, proc
+ROUNDS = list(range(REFINED_ROUNDS))
 
 
 def tool_args(tiny_data, work_dir, *extra):
@@ -104,7 +97,7 @@ def test_hook_sends_rounds_to_visualizer(vis_run, tiny_data):
     for rec in records:
         if 'refinement/mAP@0.5' in rec:
             by_round[rec['step']] = rec
-    assert sorted(by_round) == [0, 1]
+    assert sorted(by_round) == ROUNDS
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
     for entry in summary['rounds']:
         rec = by_round[entry['round']]
@@ -115,7 +108,7 @@ def test_hook_sends_rounds_to_visualizer(vis_run, tiny_data):
     # the timeline of the first training video after each round
     with open(train_csv(tiny_data)) as f:
         first = next(csv.DictReader(f))['video-name']
-    for r in (0, 1):
+    for r in ROUNDS:
         path = vis_data / 'vis_image' / 'timeline' / f'{first}_{r}.png'
         (width, height), std = png_size(path)
         assert width == WIDTH * DPI and height > 300 and std > 0

@@ -129,7 +129,6 @@ class VideoLayout:
         return sorted(set(self.labels.tolist()))
 
 
-
 def _place_instances(rng: np.random.Generator, span_ds: int, min_len_ds: int,
                      lengths_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Place instances one after the other inside ``[0, span_ds]`` (ds).

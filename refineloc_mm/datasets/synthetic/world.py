@@ -74,7 +74,6 @@ class SyntheticStrengths:
             raise ValueError('context_decay and shot_mean_len must be > 0')
 
 
-
 @dataclass
 class SyntheticWorld:
     """Class-level structure shared by both splits.
