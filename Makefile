@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# openmim in its own folder (tests/test_packaging.py): its dependencies
+# openmim in its own folder (tests/integration/test_packaging.py): its dependencies
 # conflict with torch's (requirements-mim.txt)
 MIM_DIR := $(VENV)/openmim
 DATA := data/synthetic
@@ -23,7 +23,7 @@ DEMO_EPOCHS ?=
 SCHEDULE = $(if $(DEMO_ROUNDS),--rounds $(DEMO_ROUNDS)) \
 	$(if $(DEMO_EPOCHS),--epochs-per-round $(DEMO_EPOCHS))
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test test-unit test-integration lint clean
 
 venv: $(STAMP)
 
@@ -57,9 +57,19 @@ demo: $(STAMP) $(DATA)/synthetic_test_groundtruth.csv
 	$(PY) tools/analyze_refinement.py $(DEMO_DIR) \
 		--out $(DEMO_DIR)/refinement_curves.png
 
+# everything (what .ci/run calls): ruff, then both tiers of tests/
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q tests
+
+# the fast tier: in-process tests, tests/unit/ (mirrors the package)
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+# the slow tier, tests/integration/: the tools as subprocesses, refinement
+# runs through tools/train.py, 2-process runs, packaging, quick start, mim
+test-integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

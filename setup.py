@@ -8,7 +8,8 @@ of the reproducible environment are in ``constraints.txt`` (``make``).
 Like OpenMMLab packages, the wheel ships ``configs/`` and ``tools/`` in
 ``refineloc_mm/.mim/`` so that ``mim train refineloc_mm CONFIG`` and
 ``mim test refineloc_mm CONFIG`` work after ``pip install`` from any
-directory: they are copied there when the package is built.
+directory: they are copied there when the package is built; an editable
+install links them there instead (see :func:`add_mim_extension`).
 """
 import os
 import os.path as osp
@@ -36,20 +37,37 @@ def readme() -> str:
 
 
 def add_mim_extension() -> None:
-    """Copy ``configs/`` and ``tools/`` into ``refineloc_mm/.mim`` when a
-    wheel or sdist is built (an editable install runs the checkout's own
-    folders)."""
-    if not any(cmd in sys.argv
-               for cmd in ('sdist', 'bdist_wheel', 'build', 'install')):
+    """Give ``refineloc_mm/.mim`` the ``configs/`` and ``tools/`` that
+    ``mim`` looks for, as MMAction2's ``setup.py`` does.
+
+    A wheel or sdist gets copies. A developer (editable) install, PEP 660's
+    ``editable_wheel`` as ``pip install -e .`` runs it, or the legacy
+    ``develop``, gets relative symbolic links to the checkout's folders
+    (git-ignored), so that ``mim`` run from the checkout (where the install
+    writes ``refineloc_mm.egg-info``, which openmim then resolves the
+    package to) finds the configs and tools being edited.
+    """
+    if any(cmd in sys.argv for cmd in ('editable_wheel', 'develop')):
+        mode = 'symlink'
+    elif any(cmd in sys.argv
+             for cmd in ('sdist', 'bdist_wheel', 'build', 'install')):
+        mode = 'copy'
+    else:
         return
     mim_path = osp.join(HERE, 'refineloc_mm', '.mim')
     os.makedirs(mim_path, exist_ok=True)
     for name in MIM_FILES:
         src, dst = osp.join(HERE, name), osp.join(mim_path, name)
-        if osp.isdir(dst):
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
             shutil.rmtree(dst)
-        shutil.copytree(
-            src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim_path), dst)
+        else:
+            shutil.copytree(
+                src, dst,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
 if __name__ == '__main__':

@@ -43,6 +43,15 @@ def reference_checkpoint() -> Path:
     return require(REPO / 'checkpoints' / REFERENCE_CHECKPOINT)
 
 
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory) -> Path:
+    """The tiny synthetic set of :func:`helpers.runs.make_tiny_data` (its
+    defaults), generated once per session and shared by the tests that
+    only read it."""
+    from helpers.runs import make_tiny_data
+    return make_tiny_data(tmp_path_factory.mktemp('tiny_synthetic'))
+
+
 class SkipGuard:
     """Counts skipped tests; any skip whose reason does not name CUDA
     fails the session (every fixture ships with the repository, so a
@@ -86,8 +95,30 @@ class SkipGuard:
                 f'skip): {node}: {reason}', red=True)
 
 
+# The two tiers, selected by folder (``make test-unit``, ``make
+# test-integration``) or by the marker their folder gives every test:
+# ``tests/unit/`` (fast, in process, mirrors the package) and
+# ``tests/integration/`` (tools run as subprocesses, tools/train.py runs,
+# 2-process runs, packaging, quick start, launchers).
+TIERS = ('unit', 'integration')
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SkipGuard(), 'refineloc-skip-guard')
+    for tier in TIERS:
+        config.addinivalue_line(
+            'markers', f'{tier}: a test under tests/{tier}/ (set by folder)')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            tier = Path(item.fspath).resolve().relative_to(tests).parts[0]
+        except ValueError:  # a test outside this folder
+            continue
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture

@@ -259,9 +259,9 @@ def machine_info(device: str) -> Dict[str, Any]:
 def ensure_data(data_dir: str) -> Dict[str, Any]:
     """Generate the default synthetic set into ``data_dir`` if a file is
     missing; return its split summary."""
-    sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-    from generate_synthetic import (generate_synthetic, output_paths,
-                                    summarize_groundtruth)
+    from refineloc_mm.datasets.synthetic import (generate_synthetic,
+                                                 output_paths,
+                                                 summarize_groundtruth)
     paths = output_paths(data_dir)
     generated = False
     if not all(osp.exists(p) for p in paths.values()):

@@ -64,8 +64,7 @@ def free_port() -> int:
 
 def tiny_data(out_dir: str) -> str:
     """Generate (once) a tiny synthetic set; returns its folder."""
-    sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
-    from generate_synthetic import generate_synthetic
+    from refineloc_mm.datasets.synthetic import generate_synthetic
     data_root = osp.join(out_dir, 'data')
     generate_synthetic(
         data_root,

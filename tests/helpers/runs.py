@@ -28,8 +28,7 @@ TRAIN_OPTIONS = ['optim_wrapper.optimizer.lr=0.01']
 def make_tiny_data(out, num_train=14, num_test=8, seed=3, **signal):
     """A tiny synthetic set in the reference layout (``signal`` overrides
     fields of :data:`TINY_SIGNAL`)."""
-    sys.path.insert(0, str(REPO / 'tools' / 'data'))
-    from generate_synthetic import generate_synthetic
+    from refineloc_mm.datasets.synthetic import generate_synthetic
     generate_synthetic(
         str(out),
         num_train=num_train,
@@ -65,6 +64,23 @@ def tiny_options(data_root):
             f'{split}.data_root={data_root}', f'{split}.in_channels={half}'
         ]
     return opts
+
+
+# the refinement run shared by the integration tests that only read it
+# (``refined_run``, tests/integration/conftest.py): 3 rounds of 2 epochs on
+# the tiny set (the session's ``tiny_data``)
+REFINED_ROUNDS, REFINED_EPOCHS = 3, 2
+
+
+def refined_options(work_dir):
+    """--cfg-options of the shared run (besides the tiny set's): a
+    timeline of one training video per round, and every validation's
+    predictions in ``val_predictions.json`` (the last one: the model of
+    the last round)."""
+    return [
+        f'val_evaluator.results_file={work_dir}/val_predictions.json',
+        'custom_hooks.0.num_timeline_videos=1'
+    ]
 
 
 def run(*args, check=True, env=None, timeout=600):

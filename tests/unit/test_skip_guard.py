@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CONFTEST = Path(__file__).resolve().parent / 'conftest.py'
+CONFTEST = Path(__file__).resolve().parents[1] / 'conftest.py'
 
 TESTS = '''
 import pytest

@@ -1,143 +1,23 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""Raw video: snippet sampling, end-to-end training through tools/train.py
-and tools/test.py with tiny 2D and 3D backbones, and feature extraction
-with a tiny recognizer through tools/extract_features.py followed by
-training on the extracted features."""
-import csv
-import json
+"""Raw video in process: snippet sampling, chunked and lazy decoding,
+backbones and their initialization, the memory tool, streamed inputs
+(the training runs through the tools are in
+``tests/integration/test_raw_video_e2e.py``)."""
 import pickle
-import textwrap
 
 import numpy as np
 import pytest
 import torch
 
-from helpers.runs import REPO, run_tool
-
-FPS = 25
-SIZE = 40
-SNIPPET = 8
-COLOURS = {0: (0, 0, 255), 1: (0, 255, 0)}  # BGR: class 0 red, 1 green
-
-
-def write_video(path, num_frames, segments):
-    """A square moving over a grey background during each (start, end,
-    label) frame range: its colour is the class, its direction too."""
-    import cv2
-    writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter_fourcc(*'mp4v'), FPS, (SIZE, SIZE))
-    for i in range(num_frames):
-        frame = np.full((SIZE, SIZE, 3), 60, np.uint8)
-        for start, end, label in segments:
-            if start <= i < end:
-                x = (3 * (i - start)) % (SIZE - 10)
-                x = x if label == 0 else SIZE - 10 - x
-                cv2.rectangle(frame, (x, 12), (x + 10, 28), COLOURS[label],
-                              -1)
-        writer.write(frame)
-    writer.release()
-
-
-def make_split(root, split, num_videos, seed):
-    rng = np.random.default_rng(seed)
-    vdir = root / 'videos' / split
-    vdir.mkdir(parents=True)
-    rows, names = [], []
-    for v in range(num_videos):
-        name = f'video_{split}_{v}'
-        num_frames = int(rng.integers(6, 9)) * SNIPPET + int(rng.integers(4))
-        label = v % 2
-        start = int(rng.integers(0, num_frames // 3))
-        end = start + num_frames // 3
-        write_video(vdir / f'{name}.mp4', num_frames, [(start, end, label)])
-        rows.append([name, start / FPS, end / FPS, label, num_frames / FPS,
-                     FPS, num_frames])
-        names.append(name)
-    with open(root / f'{split}_groundtruth.csv', 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['video-name', 't-start', 't-end', 'label',
-                    'video-duration', 'fps', 'video-num-frames'])
-        w.writerows(rows)
-    return names
+from helpers.raw_video import (BACKBONES, MAX_SNIPPETS, SNIPPET, build,
+                               clip_pipeline, make_videos, materialize,
+                               raw_dataset, tiny_config)
+from helpers.runs import REPO
 
 
 @pytest.fixture(scope='module')
 def videos(tmp_path_factory):
-    root = tmp_path_factory.mktemp('videos')
-    make_split(root, 'valid', 6, 0)
-    make_split(root, 'test', 4, 1)
-    return root
-
-
-def loader_options(split, batch):
-    return [f'{split}.batch_size={batch}', f'{split}.num_workers=0',
-            f'{split}.persistent_workers=False']
-
-
-def common_options():
-    opts = ['default_hooks.checkpoint.interval=1',
-            'default_hooks.logger.interval=1',
-            'model.cls_head.post_processor.min_cas_score=0.02',
-            'custom_hooks.0.generator.min_attention_score=0.5']
-    for split, batch in (('train_dataloader', 3), ('val_dataloader', 2),
-                         ('test_dataloader', 2)):
-        opts += loader_options(split, batch)
-    return opts
-
-
-def clip_pipeline(fmt, decoder='Decord', max_snippets=None, chunk_size=3,
-                  format_in_chunks=True, lazy=False):
-    """Tiny raw-video pipeline: 2 frames per snippet, 32x32 crops,
-    decoded ``chunk_size`` snippets at a time (None: all at once), with
-    ``FormatShape`` in the chunks or after them, streamed with ``lazy``."""
-    steps = [dict(type=f'{decoder}Decode'),
-             dict(type='Resize', scale=(-1, 32)),
-             dict(type='CenterCrop', crop_size=32),
-             dict(type='FormatShape', input_format=fmt)]
-    if chunk_size:
-        split = len(steps) - (not format_in_chunks)
-        steps = [dict(type='DecodeSnippetChunks', chunk_size=chunk_size,
-                      transforms=steps[:split], lazy=lazy)] + steps[split:]
-    return [dict(type=f'{decoder}Init'),
-            dict(type='SampleSnippetFrames', clip_len=2,
-                 max_snippets=max_snippets),
-            *steps,
-            dict(type='PackSnippetClips', input_format=fmt)]
-
-
-TINY_CONFIG = """
-_base_ = ['{base}']
-train_pipeline = {train_pipeline!r}
-test_pipeline = {test_pipeline!r}
-split = dict(data_root='{root}', snippet_size={snippet})
-train_dataloader = dict(dataset=dict(dataset=dict(
-    ann_file='valid_groundtruth.csv', video_dir='videos/valid',
-    pipeline=train_pipeline, **split)))
-val_dataloader = dict(dataset=dict(
-    ann_file='test_groundtruth.csv', video_dir='videos/test',
-    pipeline=test_pipeline, **split))
-test_dataloader = val_dataloader
-model = dict({model}, cls_head=dict(in_channels={dim}))
-"""
-
-# training videos keep this many of their 6 to 8 snippets
-MAX_SNIPPETS = 4
-BACKBONES = {
-    # (leaf config, FormatShape, tiny backbone, its width, model override)
-    # 2d: a bare MMAction2 backbone, wrapped by RefineLoc itself
-    '2d': ('refineloc_r50-tsn_thumos_rawvideo.py', 'NCHW',
-           dict(type='MobileNetV2', widen_factor=0.25, out_indices=(6, )),
-           80, 'backbone=dict(_delete_=True, **{backbone}), '
-           'backbone_wrapper=dict(chunk_size=4)'),
-    # 3d: an explicit SnippetClipBackbone
-    '3d': ('refineloc_x3d_thumos_rawvideo.py', 'NCTHW',
-           dict(type='X3D', gamma_w=0.25, gamma_d=0.5, num_stages=2,
-                spatial_strides=(2, 2)), 16,
-           'backbone=dict(chunk_size=4, backbone=dict(_delete_=True, '
-           '**{backbone}))'),
-}
-# tiny models run faster on one thread, and much faster on a busy machine
-ONE_THREAD = dict(OMP_NUM_THREADS='1')
+    return make_videos(tmp_path_factory.mktemp('videos'))
 
 
 @pytest.fixture(autouse=True)
@@ -146,41 +26,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def tiny_config(tmp_path, videos, kind):
-    leaf, fmt, backbone, dim, model = BACKBONES[kind]
-    path = tmp_path / f'tiny_{kind}.py'
-    path.write_text(textwrap.dedent(TINY_CONFIG).format(
-        base=REPO / 'configs' / leaf, root=videos, snippet=SNIPPET,
-        train_pipeline=clip_pipeline(fmt, max_snippets=MAX_SNIPPETS,
-                                     lazy='inference'),
-        test_pipeline=clip_pipeline(fmt, lazy=True),
-        model=model.format(backbone=backbone), dim=dim))
-    return path
-
-
-def build(registry, cfg):
-    import refineloc_mm  # noqa: F401
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmaction')
-    return registry.build(cfg)
-
-
-def materialize(inputs):
-    """Packed [T, ...] clips of a sample: a stream decoded, chunk by
-    chunk."""
-    if isinstance(inputs, torch.Tensor):
-        return inputs
-    return torch.from_numpy(np.concatenate(list(inputs)))
-
-
-def raw_dataset(videos, pipeline):
-    from mmaction.registry import DATASETS
-    return build(DATASETS, dict(
-        type='RawVideoSnippetDataset', data_root=str(videos),
-        ann_file='valid_groundtruth.csv', video_dir='videos/valid',
-        snippet_size=SNIPPET, pipeline=pipeline))
 
 
 def test_snippet_sampling_and_packing(videos):
@@ -340,140 +185,6 @@ def test_max_snippets_in_the_training_split(videos, tmp_path):
         assert torch.equal(sample['inputs'], materialize(full['inputs'])[inds])
     val = build(DATASETS, cfg.val_dataloader.dataset)
     assert len(val[0]['inputs']) == val.get_data_info(0)['num_snippets']
-
-
-@pytest.mark.parametrize('kind', ['2d', '3d'])
-def test_end_to_end_raw_video(kind, videos, tmp_path):
-    config = tiny_config(tmp_path, videos, kind)
-    work = tmp_path / 'work'
-    # training videos keep MAX_SNIPPETS snippets: round 1 trains on
-    # pseudo labels sliced alike, generated from every snippet
-    validated = work / 'val_predictions.json'  # last: round 1's model
-    proc = run_tool('tools/train.py', config, '--work-dir', work,
-                    '--rounds', 2, '--epochs-per-round', 1,
-                    '--cfg-options', *common_options(),
-                    f'val_evaluator.results_file={validated}', env=ONE_THREAD)
-    summary = json.loads((work / 'refinement_summary.json').read_text())
-    assert [r['round'] for r in summary['rounds']] == [0, 1]
-    assert summary['rounds'][1]['pseudo_labels_used']['coverage'] > 0
-    assert 'Refinement round 1' in proc.stdout + proc.stderr
-    # the backbone is trained with the head
-    from helpers.runs import state_dict
-    end0 = state_dict(work / 'round_0.pth')
-    assert any(k.startswith('backbone.backbone.') for k in end0)
-    dump = tmp_path / 'results.json'
-    proc = run_tool('tools/test.py', config, work / 'round_1.pth',
-                    '--work-dir', tmp_path / 'test', '--dump', dump,
-                    '--cfg-options', *common_options(), env=ONE_THREAD)
-    # tools/test.py scored the checkpoint's weights: the predictions and
-    # metrics of round 1's validation, on the same split
-    results = json.loads(dump.read_text())['results']
-    assert len(results) == 4 and any(results.values())
-    assert results == json.loads(validated.read_text())['results']
-    from helpers.runs import logged_metrics
-    metrics = logged_metrics(proc.stdout + proc.stderr)
-    expected = summary['rounds'][1]['metrics']
-    assert metrics.keys() == expected.keys()
-    for key, value in expected.items():  # the log rounds to 4 decimals
-        assert metrics[key] == pytest.approx(value, abs=1e-4), key
-
-
-RECOGNIZER = '''
-default_scope = 'mmaction'
-model = dict(
-    type='Recognizer2D',
-    backbone=dict(type='MobileNetV2', widen_factor=0.25, out_indices=(6, )),
-    cls_head=dict(type='TSNHead', num_classes=2, in_channels=80),
-    data_preprocessor=dict(type='ActionDataPreprocessor',
-                           mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375],
-                           format_shape='NCHW'))
-'''
-
-
-def test_extract_features_then_train(videos, tmp_path):
-    import refineloc_mm  # noqa: F401
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    from mmaction.registry import MODELS
-    init_default_scope('mmaction')
-    cfg_path = tmp_path / 'tiny_tsn.py'
-    cfg_path.write_text(RECOGNIZER)
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(cfg_path).model)
-    ckpt = tmp_path / 'tiny_tsn.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
-
-    data = tmp_path / 'features'
-    data.mkdir()
-    for split in ('valid', 'test'):
-        (data / f'{split}_groundtruth.csv').write_text(
-            (videos / f'{split}_groundtruth.csv').read_text())
-    lists = {}
-    for split in ('valid', 'test'):
-        paths = sorted((videos / 'videos' / split).glob('*.mp4'))
-        lists[split] = tmp_path / f'{split}.txt'
-        lists[split].write_text(''.join(f'{p}\n' for p in paths))
-    common = ['--snippet-size', SNIPPET, '--clip-len', 2, '--resize', 32,
-              '--crop', 32, '--chunk-size', 3]
-    # the test split first with one broken entry: reported, others go on
-    broken = tmp_path / 'test_broken.txt'
-    broken.write_text(lists['test'].read_text() + f'{tmp_path}/nope.mp4\n')
-    test_h5 = data / 'test_features.hdf5'
-    proc = run_tool('tools/extract_features.py', cfg_path, ckpt, broken,
-                    test_h5, *common, check=False, env=ONE_THREAD)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 1, out
-    assert 'FAILED nope' in out and '4 extracted' in out, out
-    # resumable: the four written videos are skipped
-    proc = run_tool('tools/extract_features.py', cfg_path, ckpt,
-                    lists['test'], test_h5, *common, env=ONE_THREAD)
-    assert '0 extracted, 4 skipped' in proc.stdout, proc.stdout
-    run_tool('tools/extract_features.py', cfg_path, ckpt, lists['valid'],
-             data / 'valid_features.hdf5', *common, env=ONE_THREAD)
-    import h5py
-    with open(videos / 'valid_groundtruth.csv') as f:
-        rows = {r['video-name']: int(r['video-num-frames'])
-                for r in csv.DictReader(f)}
-    with h5py.File(data / 'valid_features.hdf5', 'r') as f:
-        assert set(f) == set(rows)
-        for name, frames in rows.items():
-            assert f[name].shape == (frames // SNIPPET, 80)
-            assert f[name].dtype == np.float32
-    # .npy layout, in this process; OpenCVInit/OpenCVDecode decode the
-    # same frames here as decord, so they give the same features
-    import runpy
-    extract = runpy.run_path(str(REPO / 'tools' / 'extract_features.py'))
-    npy = {}
-    for decoder in ('decord', 'opencv'):
-        npy[decoder] = tmp_path / f'npy_{decoder}'
-        assert extract['main']([str(a) for a in (
-            cfg_path, ckpt, lists['test'], npy[decoder], *common,
-            '--decoder', decoder)]) == 0
-    assert len(list(npy['decord'].glob('*.npy'))) == 4
-    for ref in sorted(npy['decord'].glob('*.npy')):
-        got = np.load(npy['opencv'] / ref.name)
-        assert got.shape == np.load(ref).shape and got.std() > 0
-        np.testing.assert_allclose(got, np.load(ref), rtol=1e-5, atol=1e-5)
-
-    # the feature-based config trains on the extracted features
-    opts = common_options() + ['model.cls_head.in_channels=80']
-    for split, ann, feats in (
-            ('train_dataloader.dataset.dataset', 'valid', 'valid'),
-            ('val_dataloader.dataset', 'test', 'test'),
-            ('test_dataloader.dataset', 'test', 'test')):
-        opts += [f'{split}.data_root={data}',
-                 f'{split}.ann_file={ann}_groundtruth.csv',
-                 f'{split}.feature_file={feats}_features.hdf5',
-                 f'{split}.in_channels=80', f'{split}.stream=2',
-                 f'{split}.snippet_size={SNIPPET}']
-    work = tmp_path / 'work'
-    run_tool('tools/train.py', 'configs/refineloc_thumos.py', '--work-dir',
-             work, '--rounds', 2, '--epochs-per-round', 2, '--cfg-options',
-             *opts, env=ONE_THREAD)
-    summary = json.loads((work / 'refinement_summary.json').read_text())
-    assert [r['round'] for r in summary['rounds']] == [0, 1]
 
 
 TINY_HEAD = dict(type='RefineLocHead', num_classes=2,

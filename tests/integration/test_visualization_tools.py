@@ -11,15 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.text import Text
 from PIL import Image
 
-from helpers.runs import make_tiny_data, run_tool, tiny_options, train
-from refineloc_mm.visualization import (TimelineData, class_color,
+from helpers.runs import (REFINED_ROUNDS, REPO, refined_options, run_tool,
+                          tiny_options)
+from refineloc_mm.visualization import (class_color,
                                         plot_refinement_curves,
-                                        plot_timeline, timeline_height)
-
-REPO = Path(__file__).resolve().parents[1]
+                                        timeline_height)
 CONFIG = str(REPO / 'configs' / 'refineloc_synthetic.py')
 DPI = 100
 WIDTH = 16
@@ -67,22 +65,16 @@ def runs_of(mask):
     return list(zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]))
 
 
-@pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    return make_tiny_data(tmp_path_factory.mktemp('synthetic'))
+@pytest.fixture
+def vis_run(refined_run):
+    """The shared run (tests/integration/conftest.py): rounds 0 to 2 with
+    a timeline of one video per round."""
+    assert any(o.endswith('.num_timeline_videos=1')
+               for o in refined_options(''))
+    return refined_run
 
 
-@pytest.fixture(scope='module')
-def vis_run(tiny_data, tmp_path_factory):
-    """Two rounds of one epoch with a timeline of one video per round."""
-    work_dir = tmp_path_factory.mktemp('vis_run')
-    proc = train(
-        work_dir,
-        tiny_data,
-        2,
-        1,
-        options=['custom_hooks.0.num_timeline_videos=1'])
-    return work_dir, proc
+ROUNDS = list(range(REFINED_ROUNDS))
 
 
 def tool_args(tiny_data, work_dir, *extra):
@@ -106,7 +98,7 @@ def test_hook_sends_rounds_to_visualizer(vis_run, tiny_data):
     for rec in records:
         if 'refinement/mAP@0.5' in rec:
             by_round[rec['step']] = rec
-    assert sorted(by_round) == [0, 1]
+    assert sorted(by_round) == ROUNDS
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
     for entry in summary['rounds']:
         rec = by_round[entry['round']]
@@ -117,7 +109,7 @@ def test_hook_sends_rounds_to_visualizer(vis_run, tiny_data):
     # the timeline of the first training video after each round
     with open(train_csv(tiny_data)) as f:
         first = next(csv.DictReader(f))['video-name']
-    for r in (0, 1):
+    for r in ROUNDS:
         path = vis_data / 'vis_image' / 'timeline' / f'{first}_{r}.png'
         (width, height), std = png_size(path)
         assert width == WIDTH * DPI and height > 300 and std > 0
@@ -245,81 +237,6 @@ def test_test_split_has_no_pseudo_track(vis_run, tiny_data, visualize):
         lambda a: str(a.get_gid()).startswith('pseudo_round'))
 
 
-def five_minute_video(seed=0):
-    """300 s, 2 classes, 100 dense predicted segments, 6 rounds."""
-    rng = np.random.default_rng(seed)
-    sps = 16 / 30
-    t = int(300 / sps)
-
-    def segments(n, c, lo, hi):
-        start = np.sort(rng.uniform(0, 295, n))
-        return np.stack(
-            [start, start + rng.uniform(lo, hi, n),
-             np.full(n, c)], axis=1)
-
-    gt = np.concatenate([segments(25, 3, 1, 6), segments(15, 12, 1, 6)])
-    pred = np.concatenate([segments(60, 3, .5, 4), segments(40, 12, .5, 3)])
-    pred = np.concatenate([pred, rng.uniform(0.5, 2.9, (100, 1))], axis=1)
-    return TimelineData(
-        video_name='video_long',
-        duration=300.,
-        seconds_per_snippet=sps,
-        num_snippets=t,
-        gt_segments=gt,
-        cas_softmax=rng.dirichlet(np.full(20, 0.3), t),
-        foreground=rng.uniform(0, 1, t),
-        video_score=rng.dirichlet(np.ones(20)),
-        pred_segments=pred,
-        pseudo_labels={r: rng.integers(-1, 2, t)
-                       for r in range(1, 7)},
-        min_cas_score=0.35,
-        min_attention_score=0.5)
-
-
-def drawn_texts(fig):
-    """Every text artist of a figure that is drawn: tick labels only where
-    the tick is inside the view (an axis keeps labels of ticks outside)."""
-    ticks, drawn = set(), []
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
-            eps = 1e-9 * max(1., hi - lo)
-            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                ticks.update((id(tick.label1), id(tick.label2)))
-                if lo - eps <= tick.get_loc() <= hi + eps:
-                    drawn += [tick.label1, tick.label2]
-    drawn += [t for t in fig.findobj(Text) if id(t) not in ticks]
-    return drawn
-
-
-def test_no_overlapping_text_on_a_five_minute_video(tmp_path):
-    data = five_minute_video()
-    classes = [str(c) for c in range(20)]
-    fig = plot_timeline(data, classes)
-    path = tmp_path / 'long.png'
-    fig.savefig(path, dpi=DPI)
-    renderer = fig.canvas.get_renderer()
-    texts = [
-        t for t in drawn_texts(fig)
-        if t.get_visible() and t.get_text().strip()
-    ]
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
-    overlaps = [(a, b) for i, (a, box_a) in enumerate(boxes)
-                for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
-    assert not overlaps
-    scores = [t for t in texts if t.get_gid() == 'pred_score']
-    assert 10 < len(scores) < len(data.pred_segments)  # thinned, not empty
-    (width, height), std = png_size(path)
-    assert (width, height) == (WIDTH * DPI,
-                               round(timeline_height(data) * DPI))
-    assert std > 0
-    # legends name the classes
-    legend = axes_by_label(fig)['gt'].get_legend()
-    assert [t.get_text() for t in legend.get_texts()] == [
-        'class 3', 'class 12'
-    ]
-
-
 def fake_summary():
     rounds = []
     for r in range(6):
@@ -377,32 +294,3 @@ def test_analyze_refinement(tmp_path, monkeypatch):
     assert np.isnan(recall[0])  # round 0 has no pseudo labels
     np.testing.assert_allclose(recall[1:],
                                [100 * (0.7 - 0.02 * r) for r in range(1, 6)])
-
-
-def test_progress_in_a_log_prints_few_lines():
-    import io
-
-    from refineloc_mm.visualization import Progress, track_progress
-    log = io.StringIO()
-    assert list(track_progress(range(1000), desc='work', file=log)) == list(
-        range(1000))
-    lines = log.getvalue().splitlines()
-    assert len(lines) == 11 and '\r' not in log.getvalue()
-    assert lines[0].startswith('work: 0/1000 (0%)')
-    assert lines[-1].startswith('work: 1000/1000 (100%)')
-    # batches of several tasks, stopped early: the final count is printed
-    log = io.StringIO()
-    with Progress(14, file=log) as progress:
-        progress.update(4)
-        progress.update(3)
-    lines = log.getvalue().splitlines()
-    assert [line.split(' (')[0] for line in lines] == ['0/14', '4/14', '7/14']
-    assert lines[-1].startswith('7/14 (50%)')
-    # a terminal gets mmengine's bar; disabled prints nothing
-    term = io.StringIO()
-    with Progress(3, desc='bar', file=term, interactive=True) as progress:
-        progress.update(3)
-    assert '3/3' in term.getvalue() and '\r' in term.getvalue()
-    quiet = io.StringIO()
-    list(track_progress(range(5), file=quiet, enabled=False))
-    assert quiet.getvalue() == ''

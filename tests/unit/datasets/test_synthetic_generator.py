@@ -1,24 +1,30 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""Tests of ``tools/data/generate_synthetic.py``."""
+"""Tests of :mod:`refineloc_mm.datasets.synthetic` and of its command line
+``tools/data/generate_synthetic.py``."""
 import csv
 import importlib.util
 import os
 import os.path as osp
-import sys
 import warnings
 from typing import Any
 
 import h5py
 import numpy as np
 import pytest
+from helpers.runs import REPO
 
-_PATH = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', 'data',
-    'generate_synthetic.py')
-_spec = importlib.util.spec_from_file_location('generate_synthetic', _PATH)
-gs = importlib.util.module_from_spec(_spec)
-sys.modules['generate_synthetic'] = gs
-_spec.loader.exec_module(gs)
+from refineloc_mm.datasets import synthetic as gs
+
+
+def load_tool():
+    """``tools/data/generate_synthetic.py`` as a module."""
+    spec = importlib.util.spec_from_file_location(
+        'generate_synthetic_tool',
+        REPO / 'tools' / 'data' / 'generate_synthetic.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 TINY: dict[str, Any] = {
     'num_train': 12,
@@ -147,7 +153,7 @@ def test_skip_and_force(tmp_path: Any) -> None:
 
 def test_cli(tmp_path: Any, capsys: pytest.CaptureFixture) -> None:
     out = str(tmp_path / 'cli')
-    gs.main([
+    load_tool().main([
         '--out-dir', out, '--num-train', '3', '--num-test', '2',
         '--feat-dim', '8', '--duration-scale', '0.1', '--context-strength',
         '0.2', '--num-background-types', '3'

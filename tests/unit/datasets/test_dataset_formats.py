@@ -27,9 +27,9 @@ from refineloc_mm.datasets import (AnnotationError, NpySnippetFeatureDataset,
 from refineloc_mm.datasets.object_npy import (UnsafeNpyError,
                                               load_object_npy,
                                               stream_object_npy)
+from helpers.runs import REPO
 from refineloc_mm.datasets.snippet_feature_dataset import CSV_COLUMNS
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / 'tools' / 'data'))
 import convert_reference  # noqa: E402
 import convert_wtalc  # noqa: E402

@@ -5,7 +5,6 @@ the authors' code on the fixture videos (case ``ckpt_dim1_L1`` of
 ``tests/data/reference/reference_fixtures.{json,npz}``)."""
 import importlib.util
 import json
-import os.path as osp
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -14,11 +13,11 @@ import pytest
 import torch
 
 import refineloc_mm  # noqa: F401  (patches mmengine, registers)
+from helpers.parity import assert_forward_close
+from helpers.runs import REPO
 from refineloc_mm.utils.compat import safe_torch_load
 
-_PATH = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
-    'convert_reference_checkpoint.py')
+_PATH = str(REPO / 'tools' / 'convert_reference_checkpoint.py')
 _spec = importlib.util.spec_from_file_location('convert_reference_checkpoint',
                                                _PATH)
 conv = importlib.util.module_from_spec(_spec)
@@ -92,12 +91,12 @@ def test_head_outputs_match_reference(model_and_cfg, fixture_case):
         cas, attention = model(inputs, samples, mode='tensor')
     for i, video in enumerate(case['videos']):
         t = video['num_snippets']
-        np.testing.assert_allclose(
-            cas[i, :t].numpy(), arrays[f'{CASE}/cas/video_{i}'], rtol=0,
-            atol=1e-5, err_msg=f'cas of video {i}')
-        np.testing.assert_allclose(
-            attention[i, :t].numpy(), arrays[f'{CASE}/attention/video_{i}'],
-            rtol=0, atol=1e-5, err_msg=f'attention of video {i}')
+        assert_forward_close(cas[i, :t].numpy(),
+                             arrays[f'{CASE}/cas/video_{i}'],
+                             err_msg=f'cas of video {i}')
+        assert_forward_close(attention[i, :t].numpy(),
+                             arrays[f'{CASE}/attention/video_{i}'],
+                             err_msg=f'attention of video {i}')
 
 
 def test_predictions_match_reference(model_and_cfg, fixture_case):

@@ -42,8 +42,7 @@ def test_converted_config_tests_after_the_checkout_moves(
 
     moved = tmp_path / 'moved'
     shutil.move(checkout, moved)
-    sys.path.insert(0, str(REPO / 'tools' / 'data'))
-    from generate_synthetic import generate_synthetic
+    from refineloc_mm.datasets.synthetic import generate_synthetic
     data = tmp_path / 'data'
     # the converted model's input: stream 0 of 2 x 1024, 15-frame snippets
     generate_synthetic(str(data), num_train=2, num_test=6, feat_dim=2048,

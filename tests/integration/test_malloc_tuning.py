@@ -4,9 +4,8 @@ import platform
 import sys
 
 import pytest
-from mmengine.config import Config
 
-from helpers.runs import REPO, run
+from helpers.runs import run
 
 glibc = pytest.mark.skipif(
     platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
@@ -44,20 +43,3 @@ print(before, after, kept >= size)
 def test_large_blocks_come_from_the_heap_and_stay():
     out = run(sys.executable, '-c', PROBE).stdout.split()
     assert out == ['1', '0', 'True']
-
-
-def test_only_when_configured(monkeypatch):
-    from refineloc_mm.utils import malloc
-    calls = []
-    monkeypatch.setattr(malloc, 'reuse_freed_memory',
-                        lambda: calls.append(1) or True)
-    assert malloc.reuse_freed_memory_if_configured(Config(dict())) is False
-    assert malloc.reuse_freed_memory_if_configured(
-        Config(dict(reuse_freed_memory=True))) is True
-    assert calls == [1]
-    configs = REPO / 'configs'
-    assert Config.fromfile(configs /
-                           'refineloc_synthetic.py').reuse_freed_memory
-    # 256-video batches: the heap would keep the largest ones
-    assert not Config.fromfile(
-        configs / 'refineloc_activitynet12_npy.py').reuse_freed_memory

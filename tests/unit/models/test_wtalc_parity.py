@@ -12,11 +12,11 @@ import torch
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+from helpers.parity import assert_forward_close
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
 
 CASES = ['wtalc_small', 'wtalc_2048']
-FWD_TOL = 1e-5
 LOSS_TOL = 1e-5
 TIME_TOL = 1e-6
 SCORE_TOL = 1e-5
@@ -88,11 +88,9 @@ def test_forward(fixtures, case):
         h, cas = model(x, samples, mode='tensor')
     for i, ds in enumerate(samples):
         name, t = ds.metainfo['video_name'], ds.metainfo['num_snippets']
-        np.testing.assert_allclose(
-            h[i, :t].numpy(), ref[f'{name}/features'], rtol=0, atol=FWD_TOL)
-        np.testing.assert_allclose(
-            cas[i, :t].numpy(), ref[f'{name}/element_logits'], rtol=0,
-            atol=FWD_TOL)
+        assert_forward_close(h[i, :t].numpy(), ref[f'{name}/features'])
+        assert_forward_close(cas[i, :t].numpy(),
+                             ref[f'{name}/element_logits'])
         assert not h[i, t:].any() and not cas[i, t:].any()
 
 
@@ -133,9 +131,8 @@ def test_video_scores(fixtures, case):
     model, x, samples = build(fixtures, case)
     _, npz = fixtures
     scores = model.snippet_scores(x, samples)
-    np.testing.assert_allclose(
-        scores['video_score'].numpy(), npz[f'{case}/test/video_scores'],
-        rtol=0, atol=FWD_TOL)
+    assert_forward_close(scores['video_score'].numpy(),
+                         npz[f'{case}/test/video_scores'])
     # plain W-TALC has no class-agnostic foreground score
     assert 'foreground' not in scores
     assert torch.allclose(scores['cas_softmax'],

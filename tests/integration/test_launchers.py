@@ -8,10 +8,8 @@ import platform
 from pathlib import Path
 
 import pytest
-from mmengine.config import Config
 
-from helpers.runs import REPO, make_tiny_data, run_tool, tiny_options
-from refineloc_mm.utils.schedule import apply_schedule_keys
+from helpers.runs import REPO, run_tool, tiny_options
 
 PROBE_CONFIG = '''_base_ = [{base!r}]
 custom_imports = dict(
@@ -30,8 +28,8 @@ def mmaction_tool(name):
 @pytest.mark.skipif(
     platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
     reason='the allocator probe reads glibc mallinfo2')
-def test_mmaction_train_applies_what_the_config_asks(tmp_path):
-    data = make_tiny_data(tmp_path / 'data')
+def test_mmaction_train_applies_what_the_config_asks(tmp_path, tiny_data):
+    data = tiny_data
     config = tmp_path / 'probe_synthetic.py'
     config.write_text(
         PROBE_CONFIG.format(
@@ -52,30 +50,3 @@ def test_mmaction_train_applies_what_the_config_asks(tmp_path):
     assert probe['hook_epochs_per_round'] == [1]
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]
-
-
-def synthetic(tmp_path, **keys):
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
-    cfg.merge_from_dict(keys)
-    return cfg
-
-
-def test_schedule_keys_reach_every_derived_value():
-    cfg = synthetic(None, num_rounds=3, epochs_per_round=7)
-    changed = apply_schedule_keys(cfg)
-    assert cfg.train_cfg.max_epochs == 21 and cfg.train_cfg.val_interval == 7
-    assert cfg.custom_hooks[0].epochs_per_round == 7
-    assert cfg.default_hooks.checkpoint.interval == 7
-    assert changed['train_cfg.max_epochs'] == (40, 21)
-
-
-def test_explicit_derived_values_are_kept():
-    # e.g. `--cfg-options num_rounds=3 train_cfg.max_epochs=5`: stop early
-    cfg = synthetic(None, num_rounds=3, train_cfg=dict(max_epochs=5))
-    apply_schedule_keys(cfg)
-    assert cfg.train_cfg.max_epochs == 5
-    assert cfg.custom_hooks[0].epochs_per_round == 10
-    # unchanged keys change nothing
-    cfg = synthetic(None, train_cfg=dict(max_epochs=5))
-    assert apply_schedule_keys(cfg) == {}
-    assert cfg.train_cfg.max_epochs == 5

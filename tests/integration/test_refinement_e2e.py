@@ -10,30 +10,19 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.runs import (assert_resumed_after, file_identity, load_labels,
-                          logged_metrics, make_tiny_data, run_tool,
+from helpers.runs import (REFINED_EPOCHS, REFINED_ROUNDS,
+                          assert_resumed_after, file_identity, load_labels,
+                          logged_metrics, refined_options, run_tool,
                           state_dict, tiny_options, train, trained_epochs)
 
 
-@pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    return make_tiny_data(tmp_path_factory.mktemp('synthetic'))
-
-
-@pytest.fixture(scope='module')
-def full_run(tiny_data, tmp_path_factory):
-    """3 rounds of 2 epochs; every validation writes its predictions to
+@pytest.fixture
+def full_run(refined_run):
+    """The shared run (tests/integration/conftest.py): 3 rounds of 2
+    epochs; every validation writes its predictions to
     ``val_predictions.json`` (the last one: the model of round 2)."""
-    work_dir = tmp_path_factory.mktemp('full')
-    proc = train(
-        work_dir,
-        tiny_data,
-        3,
-        2,
-        options=[
-            f'val_evaluator.results_file={work_dir}/val_predictions.json'
-        ])
-    return work_dir, proc
+    assert (REFINED_ROUNDS, REFINED_EPOCHS) == (3, 2)
+    return refined_run
 
 
 def test_three_rounds(full_run):
@@ -144,13 +133,16 @@ def test_resume_matches_uninterrupted(full_run, tiny_data, tmp_path):
     round counter from the checkpoint, and ends identically."""
     work_dir, _ = full_run
     stopped = tmp_path / 'stopped'
-    first = train(stopped, tiny_data, 3, 2, options=['train_cfg.max_epochs=3'])
+    # the shared run's options: the same config, interrupted
+    options = refined_options(stopped)
+    first = train(stopped, tiny_data, 3, 2,
+                  options=options + ['train_cfg.max_epochs=3'])
     assert trained_epochs(first.stdout + first.stderr) == [1, 2, 3]
     assert (stopped / 'epoch_3.pth').is_file()
     assert not (stopped / 'pseudo_labels' / 'round_2.npz').exists()
     labels_file = stopped / 'pseudo_labels' / 'round_1.npz'
     before = file_identity(labels_file)
-    proc = train(stopped, tiny_data, 3, 2, '--resume')
+    proc = train(stopped, tiny_data, 3, 2, '--resume', options=options)
     assert_resumed_after(proc.stdout + proc.stderr, epoch=3)
     assert file_identity(labels_file) == before  # restored, not rewritten
     for r in (1, 2):

@@ -7,13 +7,13 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import REPO, make_tiny_data, tiny_options
+from helpers.runs import REPO, tiny_options
 from refineloc_mm.engine.hooks import RefinementHook
 
 
 @pytest.fixture(scope='module')
-def runner(tmp_path_factory):
-    data = make_tiny_data(tmp_path_factory.mktemp('synthetic'))
+def runner(tmp_path_factory, tiny_data):
+    data = tiny_data
     cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
     opts = {}
     for kv in tiny_options(data):

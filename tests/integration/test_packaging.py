@@ -1,51 +1,16 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """The wheel, installed into a fresh environment that has the pinned stack,
 trains from a directory outside the repository with installed files only,
-through its own tools and through the real ``mim train`` / ``mim test``.
-
-The fresh venv sees the project venv's packages (the pinned stack) through
-a ``.pth`` line, the cheap way to give it torch & co.; that line adds the
-folder only (the project's editable-install hook there is not run), so
-``refineloc_mm`` comes from the wheel (asserted). openmim lives in its own
-folder (``.venv/openmim``, ``make venv``, requirements-mim.txt).
-"""
-import os
-import shutil
-import subprocess
+through its own tools and through the real ``mim train`` / ``mim test``
+(the fresh venv: ``tests/helpers/install.py``; ``refineloc_mm`` comes from
+the wheel, asserted)."""
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
-from helpers.runs import REPO, tiny_options
-
-SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'requirements.txt',
-           'requirements-dev.txt', 'requirements-mim.txt', 'constraints.txt',
-           'mminstall.txt', 'refineloc_mm', 'configs', 'tools')
-MIM_DIR = REPO / '.venv' / 'openmim'
-
-
-def mim_env():
-    """``PYTHONPATH`` for openmim, kept in its own folder."""
-    assert (MIM_DIR / 'mim').is_dir(), (
-        f'openmim is missing from {MIM_DIR}: run `make venv`')
-    return dict(PYTHONPATH=str(MIM_DIR))
-
-
-def sh(*args, cwd, env=None, check=True):
-    """Run ``args`` in ``cwd`` with a clean environment (no PYTHONPATH)."""
-    base = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    proc = subprocess.run([str(a) for a in args],
-                          cwd=cwd,
-                          env=dict(base, **(env or {})),
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed ({proc.returncode}):\n'
-                             f'{(proc.stdout + proc.stderr)[-5000:]}')
-    return proc
+from helpers.install import copy_sources, fresh_venv, mim_env, pip, sh
+from helpers.runs import tiny_options
 
 
 @pytest.fixture(scope='module')
@@ -54,41 +19,25 @@ def installed(tmp_path_factory):
     wheel installed with ``--no-deps``, a work folder outside the
     repository and a tiny synthetic set written by the installed tool."""
     root = tmp_path_factory.mktemp('packaging')
-    src = root / 'src'
-    src.mkdir()
-    ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '.mim')
-    for name in SOURCES:
-        path = REPO / name
-        if path.is_dir():
-            shutil.copytree(path, src / name, ignore=ignore)
-        else:
-            shutil.copy2(path, src / name)
+    src = copy_sources(root / 'src')
     sh(sys.executable, '-m', 'pip', 'wheel', '--no-deps',
        '--no-build-isolation', '--quiet', '-w', root / 'dist', src, cwd=root)
     wheel, = (root / 'dist').glob('refineloc_mm-*.whl')
 
-    venv = root / 'venv'
-    sh(sys.executable, '-m', 'venv', '--without-pip', venv, cwd=root)
-    python = venv / 'bin' / 'python'
-    site = Path(
-        sh(python, '-c', 'import sysconfig; '
-           'print(sysconfig.get_paths()["purelib"])',
-           cwd=root).stdout.strip())
-    (site / 'pinned_stack.pth').write_text(
-        sysconfig.get_paths()['purelib'] + '\n')
+    python, site = fresh_venv(root)
     run_dir = root / 'run'
     run_dir.mkdir()
     assert sh(python, '-c', 'import refineloc_mm', cwd=run_dir,
               check=False).returncode != 0, 'refineloc_mm visible before'
 
-    pip = (sys.executable, '-m', 'pip', '--python', python)
+    pip_ = pip(python)
     # with the pinned stack present, installing the wheel *with* its
     # dependencies would install the wheel and nothing else
-    dry = sh(*pip, 'install', '--dry-run', '--no-index', wheel, cwd=run_dir)
+    dry = sh(*pip_, 'install', '--dry-run', '--no-index', wheel, cwd=run_dir)
     would = [ln for ln in dry.stdout.splitlines()
              if ln.startswith('Would install')]
     assert would == ['Would install refineloc_mm-0.1.0'], dry.stdout
-    sh(*pip, 'install', '--no-deps', '--quiet', wheel, cwd=run_dir)
+    sh(*pip_, 'install', '--no-deps', '--quiet', wheel, cwd=run_dir)
 
     # the installed tool, found by `mim run` (docs/get_started.md)
     data = run_dir / 'data' / 'synthetic'

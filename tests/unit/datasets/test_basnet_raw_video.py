@@ -7,9 +7,9 @@ are decoded), pseudo labels stay with their clips, and the model trains
 import numpy as np
 import pytest
 import torch
-from test_raw_video import BACKBONES, make_split
 
 import refineloc_mm  # noqa: F401
+from helpers.raw_video import BACKBONES, make_split
 from mmaction.registry import DATASETS, MODELS
 from refineloc_mm.datasets.collate import packed_snippet_collate
 
