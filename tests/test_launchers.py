@@ -1,17 +1,20 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """What a config asks for takes effect under MMAction2's own
 tools/train.py (the launcher `mim train mmaction2` runs) exactly as under
-ours: the allocator setting, AMP on a CPU and the schedule keys, applied by
-RefineLocRunner (``runner_type`` of configs/_base_/default_runtime.py)."""
+ours: the allocator setting and AMP on a CPU, applied by RefineLocRunner
+(``runner_type`` of configs/_base_/default_runtime.py), and the schedule
+keys of the RefinementLoop (``train_cfg.num_rounds``, ...)."""
 import json
 import platform
 from pathlib import Path
 
 import pytest
 from mmengine.config import Config
+from mmengine.hooks import CheckpointHook
+from mmengine.runner import Runner
 
+import refineloc_mm  # noqa: F401
 from helpers.runs import REPO, make_tiny_data, run_tool, tiny_options
-from refineloc_mm.utils.schedule import apply_schedule_keys
 
 PROBE_CONFIG = '''_base_ = [{base!r}]
 custom_imports = dict(
@@ -38,10 +41,10 @@ def test_mmaction_train_applies_what_the_config_asks(tmp_path):
             base=str(REPO / 'configs' / 'refineloc_synthetic.py')))
     work_dir = tmp_path / 'work'
     # MMAction2's --amp writes AmpOptimWrapper, which mmengine refuses on a
-    # CPU; the schedule keys are plain config keys here
+    # CPU; the schedule is the loop's config
     run_tool(mmaction_tool('train.py'), config, '--work-dir', work_dir,
-             '--amp', '--cfg-options', 'num_rounds=2', 'epochs_per_round=1',
-             *tiny_options(data))
+             '--amp', '--cfg-options', 'train_cfg.num_rounds=2',
+             'train_cfg.epochs_per_round=1', *tiny_options(data))
     probe = json.loads((work_dir / 'runtime_probe.json').read_text())
     assert probe['runner'] == 'RefineLocRunner'
     # reuse_freed_memory=True: a 64 MB block comes from the heap
@@ -49,33 +52,43 @@ def test_mmaction_train_applies_what_the_config_asks(tmp_path):
     assert probe['optim_wrapper'] == 'BFloat16OptimWrapper'
     assert probe['val_fp16'] is True
     assert probe['max_epochs'] == 2 and probe['val_interval'] == 1
-    assert probe['hook_epochs_per_round'] == [1]
+    assert probe['loop'] == 'RefinementLoop'
+    assert probe['epochs_per_round'] == 1
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]
 
 
-def synthetic(tmp_path, **keys):
+def synthetic_loop(tmp_path, **train_cfg):
+    """The RefinementLoop of configs/refineloc_synthetic.py with
+    ``train_cfg`` merged, as ``--cfg-options train_cfg.KEY=VALUE`` does."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
-    cfg.merge_from_dict(keys)
-    return cfg
+    data = make_tiny_data(tmp_path / 'data')
+    for split in (cfg.train_dataloader.dataset.dataset,
+                  cfg.val_dataloader.dataset, cfg.test_dataloader.dataset):
+        split.data_root = str(data)
+        split.in_channels = 32
+    cfg.model.cls_head.in_channels = 32
+    cfg.merge_from_dict({f'train_cfg.{k}': v for k, v in train_cfg.items()})
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    checkpoint = next(h for h in runner.hooks
+                      if isinstance(h, CheckpointHook))
+    return runner.train_loop, checkpoint
 
 
-def test_schedule_keys_reach_every_derived_value():
-    cfg = synthetic(None, num_rounds=3, epochs_per_round=7)
-    changed = apply_schedule_keys(cfg)
-    assert cfg.train_cfg.max_epochs == 21 and cfg.train_cfg.val_interval == 7
-    assert cfg.custom_hooks[0].epochs_per_round == 7
-    assert cfg.default_hooks.checkpoint.interval == 7
-    assert changed['train_cfg.max_epochs'] == (40, 21)
+def test_schedule_keys_derive_the_loop(tmp_path):
+    loop, checkpoint = synthetic_loop(
+        tmp_path, num_rounds=3, epochs_per_round=7)
+    assert (loop.num_rounds, loop.epochs_per_round) == (3, 7)
+    assert loop.max_epochs == 21 and loop.val_interval == 7
+    # interval='round' of the default runtime: once per round
+    assert checkpoint.interval == 7
+    # the file's own schedule: 4 rounds of 10 epochs
+    loop, checkpoint = synthetic_loop(tmp_path / 'default')
+    assert loop.max_epochs == 40 and loop.val_interval == 10
+    assert checkpoint.interval == 10
 
 
-def test_explicit_derived_values_are_kept():
-    # e.g. `--cfg-options num_rounds=3 train_cfg.max_epochs=5`: stop early
-    cfg = synthetic(None, num_rounds=3, train_cfg=dict(max_epochs=5))
-    apply_schedule_keys(cfg)
-    assert cfg.train_cfg.max_epochs == 5
-    assert cfg.custom_hooks[0].epochs_per_round == 10
-    # unchanged keys change nothing
-    cfg = synthetic(None, train_cfg=dict(max_epochs=5))
-    assert apply_schedule_keys(cfg) == {}
-    assert cfg.train_cfg.max_epochs == 5
+def test_loop_refuses_a_bad_schedule(tmp_path):
+    with pytest.raises(ValueError, match='num_rounds'):
+        synthetic_loop(tmp_path, num_rounds=0)

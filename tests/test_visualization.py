@@ -81,7 +81,7 @@ def vis_run(tiny_data, tmp_path_factory):
         tiny_data,
         2,
         1,
-        options=['custom_hooks.0.num_timeline_videos=1'])
+        options=['default_hooks.refinement_summary.num_timeline_videos=1'])
     return work_dir, proc
 
 
