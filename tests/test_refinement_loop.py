@@ -118,3 +118,34 @@ def test_generator_owns_its_history():
     np.testing.assert_array_equal(
         fresh.update(num_snippets, fps, size, 3, segments=more),
         gen.update(num_snippets, fps, size, 3, segments=more))
+
+
+@pytest.mark.parametrize('fmt', ['current', 'former'])
+def test_pseudo_label_hook_restores_labels_and_history(monkeypatch, fmt):
+    """The resumed labels reach the dataset and the history the generator,
+    also from a checkpoint of the former RefinementHook (history beside the
+    labels)."""
+    import torch
+
+    from refineloc_mm.engine.hooks import pseudo_label_hook as module
+
+    class Dataset:
+        def set_labels(self, labels, fg_weight):
+            self.labels, self.fg_weight = labels, fg_weight
+
+    dataset = Dataset()
+    monkeypatch.setattr(module, 'refinement_loop', lambda runner: object())
+    monkeypatch.setattr(module, 'train_dataset', lambda runner: dataset)
+    history = [torch.tensor([True, False, False])]
+    state = dict(labels=torch.tensor([1, 0, -1], dtype=torch.int8),
+                 fg_weight=None)
+    state.update(
+        generator=dict(history=history) if fmt == 'current' else {},
+        history=history)
+    hook = module.PseudoLabelHook()
+    hook._loaded_state = state
+    hook.before_train(runner=None)
+    assert dataset.labels.tolist() == [1, 0, -1]
+    assert np.isnan(dataset.fg_weight)
+    assert [h.tolist() for h in hook.generator.history] == [[True, False,
+                                                             False]]

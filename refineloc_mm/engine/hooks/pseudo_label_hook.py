@@ -116,7 +116,10 @@ class PseudoLabelHook(Hook):
             w = state['fg_weight']
             dataset.set_labels(state['labels'].numpy(),
                                float('nan') if w is None else w)
-            self.generator.load_state_dict(state['generator'])
+            # checkpoints of the former RefinementHook kept the history
+            # beside the labels
+            self.generator.load_state_dict(
+                state.get('generator') or dict(history=state['history']))
 
     def after_train_epoch(self, runner: Runner) -> None:
         loop = refinement_loop(runner)
