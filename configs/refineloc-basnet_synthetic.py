@@ -50,23 +50,5 @@ model = dict(
         post_processor=dict(class_thresh=0.1)))
 optim_wrapper = dict(optimizer=dict(lr=3e-3))
 
-num_rounds = 4
-epochs_per_round = 10
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='mAP@0.5',
-        early_stop_rounds=None,
-        batch_size=16,
-        generator=dict(
-            type='PseudoGTGenerator',
-            source='predictions',
-            post_processor=None,  # the model's own post-processing
-            from_m_iterations=1,
-            dropout=0.3))
-]
+# the refinement of refineloc-basnet_thumos.py, 4 rounds of 10 epochs
+train_cfg = dict(num_rounds=4, epochs_per_round=10, early_stop_rounds=None)

@@ -9,23 +9,8 @@
 # supervise the foreground weights w (model.cls_head.loss.pseudo_gt_loss).
 _base_ = ['./basnet_thumos.py']
 
-num_rounds = 50
-epochs_per_round = 115
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='mAP@0.5',
-        early_stop_rounds=3,
-        batch_size=16,
-        generator=dict(
-            type='PseudoGTGenerator',
-            source='predictions',
-            post_processor=None,  # the model's own post-processing
-            from_m_iterations=1,
-            dropout=0.3))
-]
+# BaS-Net alone is one round of 115 epochs: here 50 of them
+train_cfg = dict(num_rounds=50, early_stop_rounds=3)
+# pseudo labels from BaS-Net's own post-processing (the recipe's), 30 %
+# dropout
+default_hooks = dict(pseudo_labels=dict(generator=dict(dropout=0.3)))

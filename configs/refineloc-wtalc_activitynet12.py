@@ -17,22 +17,17 @@ model = dict(
             loss_weight=2.),
         post_processor=dict(min_foreground=0.5)))
 
-num_rounds = 10
-epochs_per_round = 200
+# W-TALC alone trains with an EpochBasedTrainLoop (validated every
+# epoch): _delete_ replaces it by the refinement loop, each round one full
+# W-TALC training, validated and checkpointed once per round
 train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='average_mAP',
-        early_stop_rounds=3,
-        generator=dict(
-            type='PseudoGTGenerator',
-            source='predictions',
-            post_processor=None,  # W-TALC's own (gated) segments
-            from_m_iterations=1,
-            dropout=0.2))
-]
+    _delete_=True,
+    type='RefinementLoop',
+    num_rounds=10,
+    epochs_per_round=200,
+    best_metric='average_mAP',
+    early_stop_rounds=3)
+# pseudo labels from W-TALC's own segments (the recipe's), dropout 0.2
+default_hooks = dict(
+    checkpoint=dict(interval='round'),
+    pseudo_labels=dict(generator=dict(dropout=0.2)))

@@ -25,22 +25,5 @@ test_dataloader = val_dataloader
 model = dict(cls_head=dict(in_channels=1024))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
-num_rounds = 4
-epochs_per_round = 4
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='mAP@0.5',
-        early_stop_rounds=None,
-        generator=dict(
-            type='PseudoGTGenerator',
-            source='predictions',
-            post_processor=None,
-            from_m_iterations=1,
-            dropout=0.3))
-]
+# the refinement of refineloc-wtalc_thumos.py, 4 rounds of 4 epochs
+train_cfg = dict(num_rounds=4, epochs_per_round=4, early_stop_rounds=None)

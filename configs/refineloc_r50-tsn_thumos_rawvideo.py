@@ -2,7 +2,7 @@
 # (TSN ResNet-50): every snippet's `clip_len` frames go through the
 # backbone one by one and are averaged into one 2048-d snippet feature;
 # pixels -> snippet features -> RefineLoc head train together from video
-# labels, with the refinement hook of the recipe.
+# labels, with the refinement of the recipe.
 #
 # The backbone is a bare MMAction2 backbone: RefineLoc wraps it in a
 # SnippetClipBackbone (settings in `backbone_wrapper`; mode '2d' follows

@@ -17,25 +17,6 @@ val_dataloader = dict(
         **split))
 test_dataloader = val_dataloader
 
-num_rounds = 4
-epochs_per_round = 10
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='mAP@0.5',
-        early_stop_rounds=None,
-        generator=dict(
-            type='PseudoGTGenerator',
-            source='predictions',
-            top_k=2,
-            min_cas_score=0.1,
-            min_attention_score=0.92,
-            padding=2,
-            from_m_iterations=1,
-            dropout=0.3))
-]
+# 4 rounds of 10 epochs, no early stop; the rest of the refinement
+# (generator thresholds, dropout, model selection) is the THUMOS14 recipe's
+train_cfg = dict(num_rounds=4, epochs_per_round=10, early_stop_rounds=None)

@@ -3,7 +3,7 @@
 
 RefineLoc's cost is many short trainings plus a full pass over the training
 set after every refinement round. This tool measures each stage through the
-real components (mmengine ``Runner``, datasets, :class:`RefinementHook`,
+real components (mmengine ``Runner``, datasets, :class:`PseudoLabelHook`,
 :class:`TemporalmAP`) on the THUMOS14-scale synthetic set, repeats every
 measurement, and prints a Markdown table (median, reference, ratio, target)
 and writes the same as JSON.
@@ -20,8 +20,8 @@ Stages (all times are wall-clock ``time.perf_counter()`` seconds; on CUDA
 the device is synchronized before every reading):
 
 - **training epoch**: ``Runner.train()`` of the config with the in-process
-  loader (``num_workers=0``), validation off, checkpoints off, the
-  RefinementHook present but with a round longer than the run (no
+  loader (``num_workers=0``), validation off, checkpoints off, a plain
+  ``EpochBasedTrainLoop`` (the refinement hooks present but idle: no
   regeneration). Two timing hooks (priorities ``HIGHEST`` and ``LOWEST``)
   read the clock before the first ``before_train_epoch`` hook and after
   the last ``after_train_epoch`` hook, so an epoch includes data loading
@@ -38,10 +38,10 @@ the device is synchronized before every reading):
 - **round-end work**, each repeated ``--repeats`` times on the model the
   Runner just trained, in the order of a real round end:
 
-  (a) ``RefinementHook.regenerate(runner, 0)``: the training-split pass
+  (a) ``PseudoLabelHook.regenerate(runner, 0)``: the training-split pass
       (HDF5 reads, model, post-processing with the refinement
       thresholds), pseudo-label generation, statistics, the ``.npz`` write
-      and the logging. ``_predict_train_split`` alone is timed too
+      and the logging. ``predict_segments`` alone is timed too
       ("(a1) inference"); "(a2) generation" is median(a) - median(a1)
       (clipped at 0: on a busy machine the two medians are noisy).
   (b) forward over the test split: iterating the config's test dataloader
@@ -311,7 +311,6 @@ def in_process(loader_cfg: dict) -> dict:
 def benchmark_runner_config(cfg, work_dir: str, epochs: int):
     """The config of the timed Runner: in-process loader, no validation,
     no test, no checkpoints, no regeneration inside the run."""
-    from refineloc_mm.utils.schedule import refinement_hooks
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
@@ -320,14 +319,14 @@ def benchmark_runner_config(cfg, work_dir: str, epochs: int):
         cfg[f'{key}_cfg'] = None
         cfg[f'{key}_dataloader'] = None
         cfg[f'{key}_evaluator'] = None
-    cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_interval = NEVER
-    hooks = refinement_hooks(cfg)
-    if not hooks:
+    if cfg.train_cfg.get('type') != 'RefinementLoop' or \
+            'pseudo_labels' not in cfg.get('default_hooks', {}):
         raise ValueError(f'{cfg.filename}: the benchmark needs a '
-                         'RefinementHook in custom_hooks.')
-    for hook in hooks:
-        hook['epochs_per_round'] = NEVER
+                         'RefinementLoop and default_hooks.pseudo_labels.')
+    # the epochs alone: under a plain epoch loop the refinement hooks are
+    # idle (the round-end stages are timed separately)
+    cfg.train_cfg = dict(
+        type='EpochBasedTrainLoop', max_epochs=epochs, val_interval=NEVER)
     checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
     if checkpoint is not None:
         checkpoint['interval'] = NEVER
@@ -381,15 +380,8 @@ def forward_split(model, loader,
                   fp16: bool = False) -> List[Tuple[dict, list]]:
     """(b): model outputs of every batch of ``loader``, kept; under
     mmengine's autocast when ``fp16`` (as ``TestLoop(fp16=True)``)."""
-    from mmengine.runner.amp import autocast
-    device_type = next(model.parameters()).device.type
-    outputs = []
-    for data in loader:
-        data = model.data_preprocessor(data, False)
-        with autocast(device_type=device_type, enabled=fp16):
-            out = model.snippet_scores(data['inputs'], data['data_samples'])
-        outputs.append((out, data['data_samples']))
-    return outputs
+    from refineloc_mm.models.scoring import score_split
+    return list(score_split(model, loader, fp16))
 
 
 def post_process(predictor, outputs: List[Tuple[dict, list]]
@@ -586,7 +578,8 @@ def bench_in_process(args: argparse.Namespace, cfg,
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
-    from refineloc_mm.engine.hooks.refinement_hook import RefinementHook
+    from refineloc_mm.engine.hooks.pseudo_label_hook import (
+        PseudoLabelHook, train_dataset)
     from refineloc_mm.engine.optim_wrappers.bf16_optim_wrapper import \
         is_mixed_precision
     from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
@@ -610,8 +603,8 @@ def bench_in_process(args: argparse.Namespace, cfg,
                            f'{args.train_epochs}')
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    hook = next(h for h in runner.hooks if isinstance(h, RefinementHook))
-    train_set = hook._dataset(runner)
+    hook = next(h for h in runner.hooks if isinstance(h, PseudoLabelHook))
+    train_set = train_dataset(runner)
     num_train = int(train_set.num_snippets.sum())
     flops_snippet, flops_epoch = train_flops(model, num_train)
     epoch_s = median(epochs[1:])
@@ -645,7 +638,7 @@ def bench_in_process(args: argparse.Namespace, cfg,
     extra: Dict[str, Any] = {}
     for _ in range(args.repeats):
         t, segs = timed(
-            partial(hook._predict_train_split, runner, train_set), sync)
+            partial(hook.predict_segments, runner, train_set), sync)
         times['predict_train'].append(t)
         progress.update()
         t, stats = timed(partial(hook.regenerate, runner, 0), sync)

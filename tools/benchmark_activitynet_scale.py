@@ -3,7 +3,7 @@
 
 Builds a synthetic training split of ActivityNet v1.2's size (4,702
 videos, ~950k snippets of 2048-d features: 7.8 GB as float32), then trains
-one epoch and regenerates the pseudo labels once (the RefinementHook's
+one epoch and regenerates the pseudo labels once (the PseudoLabelHook's
 pass over the whole training split) with the ActivityNet config, and
 reports wall times and peak memory:
 
@@ -204,7 +204,6 @@ def train(args: argparse.Namespace) -> Dict:
 
     from mmaction.registry import HOOKS
     from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
-    from refineloc_mm.utils.schedule import set_refinement_schedule
 
     times: Dict[str, float] = {}
 
@@ -220,8 +219,8 @@ def train(args: argparse.Namespace) -> Dict:
 
     @HOOKS.register_module(force=True)
     class BenchmarkStopHook(Hook):
-        """Stop after the first epoch, once the RefinementHook (NORMAL)
-        has regenerated the labels and saved the round."""
+        """Stop after the first epoch, once the PseudoLabelHook (NORMAL)
+        has regenerated the labels (the loop then saves the round)."""
         priority = 'LOWEST'
 
         def after_train_epoch(self, runner) -> None:
@@ -247,8 +246,8 @@ def train(args: argparse.Namespace) -> Dict:
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
     # 2 rounds of one epoch: the first ends with a regeneration, the
     # stop hook ends the run there
-    set_refinement_schedule(cfg, rounds=2, epochs_per_round=1)
-    cfg.custom_hooks = list(cfg.custom_hooks) + [
+    cfg.train_cfg.update(num_rounds=2, epochs_per_round=1)
+    cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
         dict(type='BenchmarkStartHook'),
         dict(type='BenchmarkStopHook')
     ]

@@ -36,7 +36,8 @@ mkdir -p "$OUT"
 # the schedule as config keys: what a mim user writes
 t_mim=$(seconds "$OUT/mim.log" env PYTHONPATH="$MIM_DIR" "$PY" -m mim train \
     mmaction2 "$CONFIG" --work-dir "$OUT/mim" \
-    --cfg-options num_rounds="$ROUNDS" epochs_per_round="$EPOCHS")
+    --cfg-options train_cfg.num_rounds="$ROUNDS" \
+    train_cfg.epochs_per_round="$EPOCHS")
 t_tools=$(seconds "$OUT/tools.log" "$PY" tools/train.py "$CONFIG" \
     --work-dir "$OUT/tools" --rounds "$ROUNDS" --epochs-per-round "$EPOCHS")
 

@@ -323,8 +323,8 @@ def build_overrides(settings: Dict[str, Any], base_cfg: Any,
     s = settings
     in_channels = int(s['input_size'])
     epochs_per_round = int(s['max_epoch'])
-    num_rounds = int(s.get('refinement_iterations', 0)) or max(
-        1, int(base_cfg.train_cfg.max_epochs) // epochs_per_round)
+    num_rounds = int(s.get('refinement_iterations', 0)) or int(
+        base_cfg.train_cfg.get('num_rounds', 1))
     split = dict(
         snippet_size=int(s['snippet_size']),
         stream=int(s['stream']),
@@ -334,8 +334,6 @@ def build_overrides(settings: Dict[str, Any], base_cfg: Any,
     ov['snippet_size'] = split['snippet_size']
     ov['stream'] = split['stream']
     ov['in_channels'] = in_channels
-    ov['num_rounds'] = num_rounds
-    ov['epochs_per_round'] = epochs_per_round
     # Exactly the reference architecture: features in, no backbone/neck.
     ov['model'] = dict(
         type='RefineLoc',
@@ -381,38 +379,29 @@ def build_overrides(settings: Dict[str, Any], base_cfg: Any,
                 value, (list, tuple)) else float(value)
     ov['optim_wrapper'] = dict(optimizer=optimizer)
 
-    ov['train_cfg'] = dict(
-        max_epochs=num_rounds * epochs_per_round,
-        val_interval=epochs_per_round)
-    ov['default_hooks'] = dict(checkpoint=dict(interval=epochs_per_round))
-
-    hooks = [
-        h.to_dict() if hasattr(h, 'to_dict') else dict(h)
-        for h in base_cfg.get('custom_hooks', None) or []
-    ]
-    refinement = [
-        h for h in hooks if str(h.get('type', '')).endswith('RefinementHook')
-    ]
-    if len(refinement) != 1:
+    if base_cfg.train_cfg.get('type') != 'RefinementLoop' or \
+            'pseudo_labels' not in base_cfg.get('default_hooks', {}):
         raise ConversionError(
-            f'{base_config}: expected exactly one RefinementHook in '
-            f'custom_hooks, found {len(refinement)}.')
-    hook = refinement[0]
-    hook['epochs_per_round'] = epochs_per_round
+            f'{base_config}: expected a RefinementLoop train_cfg and '
+            'default_hooks.pseudo_labels (the refinement).')
+    # merged into the base's RefinementLoop and PseudoLabelHook
+    train_cfg = dict(
+        num_rounds=num_rounds, epochs_per_round=epochs_per_round)
     if 'reset' in s:
-        hook['reset'] = bool(s['reset'])
+        train_cfg['reset'] = bool(s['reset'])
     if 'refinement_early_stopping' in s:
-        hook['early_stop_rounds'] = int(s['refinement_early_stopping'])
-    generator = dict(hook.get('generator') or dict(type='PseudoGTGenerator'))
-    generator.update(
-        top_k=int(s['refinement_top_k_labels']),
-        min_cas_score=float(s['refinement_min_cas_score']),
-        min_attention_score=float(s['refinement_min_attention_score']),
-        padding=int(s['refinement_padding']),
-        from_m_iterations=int(s['refinement_from_m_iterations']),
-        dropout=float(s['pseudo_gt_dropout']))
-    hook['generator'] = generator
-    ov['custom_hooks'] = hooks
+        train_cfg['early_stop_rounds'] = int(s['refinement_early_stopping'])
+    ov['train_cfg'] = train_cfg
+    ov['default_hooks'] = dict(
+        pseudo_labels=dict(
+            generator=dict(
+                top_k=int(s['refinement_top_k_labels']),
+                min_cas_score=float(s['refinement_min_cas_score']),
+                min_attention_score=float(
+                    s['refinement_min_attention_score']),
+                padding=int(s['refinement_padding']),
+                from_m_iterations=int(s['refinement_from_m_iterations']),
+                dropout=float(s['pseudo_gt_dropout']))))
 
     if 'seed' in s:
         ov['randomness'] = dict(seed=int(s['seed']))
@@ -438,18 +427,20 @@ SETTING_TO_CONFIG = (
     ('stream', '{train,val,test}_dataloader dataset stream'),
     ('batch_size', 'train_dataloader.batch_size'),
     ('initial_lr', 'optim_wrapper.optimizer.lr'),
-    ('max_epoch', 'epochs_per_round (RefinementHook, train_cfg)'),
-    ('refinement_iterations', 'num_rounds (train_cfg.max_epochs)'),
-    ('refinement_early_stopping', 'RefinementHook.early_stop_rounds'),
-    ('reset', 'RefinementHook.reset'),
-    ('refinement_top_k_labels', 'RefinementHook.generator.top_k'),
-    ('refinement_min_cas_score', 'RefinementHook.generator.min_cas_score'),
+    ('max_epoch', 'train_cfg.epochs_per_round'),
+    ('refinement_iterations', 'train_cfg.num_rounds'),
+    ('refinement_early_stopping', 'train_cfg.early_stop_rounds'),
+    ('reset', 'train_cfg.reset'),
+    ('refinement_top_k_labels',
+     'default_hooks.pseudo_labels.generator.top_k'),
+    ('refinement_min_cas_score',
+     'default_hooks.pseudo_labels.generator.min_cas_score'),
     ('refinement_min_attention_score',
-     'RefinementHook.generator.min_attention_score'),
-    ('refinement_padding', 'RefinementHook.generator.padding'),
+     'default_hooks.pseudo_labels.generator.min_attention_score'),
+    ('refinement_padding', 'default_hooks.pseudo_labels.generator.padding'),
     ('refinement_from_m_iterations',
-     'RefinementHook.generator.from_m_iterations'),
-    ('pseudo_gt_dropout', 'RefinementHook.generator.dropout'),
+     'default_hooks.pseudo_labels.generator.from_m_iterations'),
+    ('pseudo_gt_dropout', 'default_hooks.pseudo_labels.generator.dropout'),
     ('seed', 'randomness.seed'),
 )
 
@@ -531,7 +522,7 @@ def render_config(overrides: Dict[str, Any], base_config: str,
         f'factor={settings.get("lr_decay")!r},',
         f'# patience={settings.get("lr_patience")!r}) on the validation '
         'loss; the base has no scheduler) and',
-        '# the per-round model selection of the RefinementHook.',
+        '# the per-round model selection of the RefinementLoop.',
     ]
     if 'pseudo_gt_generator_type' in settings:
         lines.append(

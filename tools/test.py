@@ -14,7 +14,6 @@ from mmaction.registry import RUNNERS
 from refineloc_mm.datasets import apply_checkpoint_classes
 from refineloc_mm.utils.launcher import close_process_group, set_launcher
 from refineloc_mm.utils.precision import enable_amp
-from refineloc_mm.utils.schedule import refinement_hooks
 
 
 def parse_args() -> argparse.Namespace:
@@ -75,11 +74,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
         if 'custom_imports' in cfg:  # imports added on the command line
             import_modules_from_strings(**cfg.custom_imports)
-    # the refinement hook acts on training only
-    cfg.custom_hooks = [
-        h for h in cfg.get('custom_hooks', None) or []
-        if h not in refinement_hooks(cfg)
-    ]
     return cfg
 
 

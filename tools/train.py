@@ -14,7 +14,6 @@ from mmengine.utils import import_modules_from_strings
 from mmaction.registry import RUNNERS
 from refineloc_mm.utils.launcher import close_process_group, set_launcher
 from refineloc_mm.utils.precision import enable_amp
-from refineloc_mm.utils.schedule import set_refinement_schedule
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,9 +38,15 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='do not evaluate after each round')
     parser.add_argument(
-        '--rounds', type=int, help='number of refinement rounds')
+        '--rounds',
+        type=int,
+        help='number of refinement rounds (= --cfg-options '
+        'train_cfg.num_rounds=N)')
     parser.add_argument(
-        '--epochs-per-round', type=int, help='epochs of each round')
+        '--epochs-per-round',
+        type=int,
+        help='epochs of each round (= --cfg-options '
+        'train_cfg.epochs_per_round=N)')
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument(
         '--deterministic',
@@ -90,9 +95,18 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.get('randomness') or {},
             seed=args.seed,
             deterministic=args.deterministic)
-    if args.rounds is not None or args.epochs_per_round is not None:
-        set_refinement_schedule(cfg, args.rounds, args.epochs_per_round)
-    # --cfg-options come last: an explicit key overrides derived values
+    schedule = dict(
+        num_rounds=args.rounds, epochs_per_round=args.epochs_per_round)
+    schedule = {k: v for k, v in schedule.items() if v is not None}
+    if schedule:
+        if cfg.train_cfg.get('type') not in ('RefinementLoop',
+                                             'refineloc_mm.RefinementLoop'):
+            raise ValueError(
+                '--rounds/--epochs-per-round need a config whose train_cfg '
+                f"is a RefinementLoop; {args.config} has "
+                f"{cfg.train_cfg.get('type')}")
+        cfg.train_cfg.update(schedule)
+    # --cfg-options come last: an explicit key overrides the options above
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
         if 'custom_imports' in cfg:  # imports added on the command line

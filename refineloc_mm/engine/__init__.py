@@ -1,5 +1,8 @@
-from .hooks import RefinementHook
+from .hooks import PseudoLabelHook, RefinementSummaryHook
 from .optim_wrappers import BFloat16OptimWrapper
-from .runner import RefineLocRunner
+from .runner import RefineLocRunner, RefinementLoop
 
-__all__ = ['RefinementHook', 'BFloat16OptimWrapper', 'RefineLocRunner']
+__all__ = [
+    'PseudoLabelHook', 'RefinementSummaryHook', 'BFloat16OptimWrapper',
+    'RefineLocRunner', 'RefinementLoop'
+]

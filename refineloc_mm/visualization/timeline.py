@@ -159,42 +159,37 @@ def score_videos(model: torch.nn.Module,
         list[TimelineData]: Without pseudo labels.
     """
     from mmengine.dataset import pseudo_collate
+
+    from ..models.scoring import score_split
     post = getattr(model.cls_head, 'post_processor', None)
-    was_training = model.training
-    model.eval()
+    batches = (pseudo_collate([dataset[int(i)]
+                               for i in indices[b:b + batch_size]])
+               for b in range(0, len(indices), batch_size))
     out: List[TimelineData] = []
-    try:
-        for b in range(0, len(indices), batch_size):
-            batch = [dataset[int(i)] for i in indices[b:b + batch_size]]
-            data = model.data_preprocessor(pseudo_collate(batch), False)
-            samples = data['data_samples']
-            scores = model.snippet_scores(data['inputs'], samples)
-            segments = model.post_process(scores, samples)
-            sps = snippet_durations(samples)
-            foreground = scores.get('foreground')
-            for j, ds in enumerate(samples):
-                t = int(ds.metainfo['num_snippets'])
-                out.append(
-                    TimelineData(
-                        video_name=ds.metainfo['video_name'],
-                        duration=float(ds.metainfo['duration']),
-                        seconds_per_snippet=sps[j],
-                        num_snippets=t,
-                        gt_segments=np.asarray(ds.gt_segments,
-                                               dtype=np.float64).reshape(
-                                                   -1, 3),
-                        cas_softmax=scores['cas_softmax'][j, :t].float().cpu(
-                        ).numpy(),
-                        foreground=None if foreground is None else
-                        foreground[j, :t].float().cpu().numpy(),
-                        video_score=scores['video_score'][j].float().cpu(
-                        ).numpy(),
-                        pred_segments=np.asarray(segments[j]).reshape(-1, 4),
-                        min_cas_score=getattr(post, 'min_cas_score', None),
-                        min_attention_score=getattr(
-                            post, 'min_attention_score', None)))
-    finally:
-        model.train(was_training)
+    for scores, samples in score_split(model, batches):
+        segments = model.post_process(scores, samples)
+        sps = snippet_durations(samples)
+        foreground = scores.get('foreground')
+        for j, ds in enumerate(samples):
+            t = int(ds.metainfo['num_snippets'])
+            out.append(
+                TimelineData(
+                    video_name=ds.metainfo['video_name'],
+                    duration=float(ds.metainfo['duration']),
+                    seconds_per_snippet=sps[j],
+                    num_snippets=t,
+                    gt_segments=np.asarray(ds.gt_segments,
+                                           dtype=np.float64).reshape(-1, 3),
+                    cas_softmax=scores['cas_softmax'][j, :t].float().cpu(
+                    ).numpy(),
+                    foreground=None if foreground is None else
+                    foreground[j, :t].float().cpu().numpy(),
+                    video_score=scores['video_score'][j].float().cpu(
+                    ).numpy(),
+                    pred_segments=np.asarray(segments[j]).reshape(-1, 4),
+                    min_cas_score=getattr(post, 'min_cas_score', None),
+                    min_attention_score=getattr(post, 'min_attention_score',
+                                                None)))
     return out
 
 

@@ -6,7 +6,7 @@ Imported by the training process through ``custom_imports`` when
 
 * ``mid_epoch:E`` -- after the first iteration of epoch E (0-based);
 * ``before_regeneration:E`` -- at the end of epoch E, before the
-  refinement hook regenerates the pseudo labels;
+  pseudo-label hook regenerates the pseudo labels;
 * ``during_regeneration:R`` -- while the labels for round R are saved:
   after the label file was written under its temporary name, before it is
   renamed.
@@ -14,7 +14,7 @@ Imported by the training process through ``custom_imports`` when
 import os
 import signal
 
-from refineloc_mm.engine.hooks import refinement_hook as hook_module
+from refineloc_mm.engine.hooks import pseudo_label_hook as hook_module
 
 POINT, _, EPOCH = os.environ.get('REFINELOC_KILL_AT', '').partition(':')
 
@@ -30,17 +30,17 @@ if POINT == 'mid_epoch':
         if runner.epoch == int(EPOCH) and batch_idx == 0:
             _kill()
 
-    hook_module.RefinementHook.after_train_iter = after_train_iter
+    hook_module.PseudoLabelHook.after_train_iter = after_train_iter
 
 elif POINT == 'before_regeneration':
-    _after_train_epoch = hook_module.RefinementHook.after_train_epoch
+    _after_train_epoch = hook_module.PseudoLabelHook.after_train_epoch
 
     def after_train_epoch(self, runner):
         if runner.epoch == int(EPOCH):
             _kill()
         _after_train_epoch(self, runner)
 
-    hook_module.RefinementHook.after_train_epoch = after_train_epoch
+    hook_module.PseudoLabelHook.after_train_epoch = after_train_epoch
 
 elif POINT == 'during_regeneration':
     _atomic_write = hook_module.atomic_write

@@ -73,7 +73,7 @@ def common_options():
     opts = ['default_hooks.checkpoint.interval=1',
             'default_hooks.logger.interval=1',
             'model.cls_head.post_processor.min_cas_score=0.02',
-            'custom_hooks.0.generator.min_attention_score=0.5']
+            'default_hooks.pseudo_labels.generator.min_attention_score=0.5']
     for split, batch in (('train_dataloader', 3), ('val_dataloader', 2),
                          ('test_dataloader', 2)):
         opts += loader_options(split, batch)
@@ -212,12 +212,14 @@ model = dict(
     cls_head=dict(
         in_channels=16, casl_loss=dict(num_similar=1),
         attention=dict(_delete_=True, num_layers=2)))
-train_cfg = dict(max_epochs=2, val_interval=1)
-default_hooks = dict(checkpoint=dict(interval=1), logger=dict(interval=1))
-custom_hooks = [
-    dict(type='RefinementHook', epochs_per_round=1,
-         generator=dict(type='PseudoGTGenerator', source='predictions',
-                        post_processor=None, dropout=0.))]
+train_cfg = dict(
+    _delete_=True, type='RefinementLoop', num_rounds=2, epochs_per_round=1)
+default_hooks = dict(
+    checkpoint=dict(interval=1),
+    logger=dict(interval=1),
+    pseudo_labels=dict(
+        generator=dict(source='predictions', post_processor=None,
+                       dropout=0.)))
 """
 
 

@@ -56,7 +56,7 @@ def tiny_options(data_root):
         'default_hooks.logger.interval=1',
         # loose inference thresholds so that a tiny model predicts segments
         'model.cls_head.post_processor.min_cas_score=0.02',
-        'custom_hooks.0.generator.min_attention_score=0.5',
+        'default_hooks.pseudo_labels.generator.min_attention_score=0.5',
     ]
     for split in ('train_dataloader.dataset.dataset', 'val_dataloader.dataset',
                   'test_dataloader.dataset'):
@@ -79,7 +79,7 @@ def refined_options(work_dir):
     the last round)."""
     return [
         f'val_evaluator.results_file={work_dir}/val_predictions.json',
-        'custom_hooks.0.num_timeline_videos=1'
+        'default_hooks.refinement_summary.num_timeline_videos=1'
     ]
 
 

@@ -38,8 +38,8 @@ class RuntimeProbeHook(Hook):
     training."""
 
     def before_train(self, runner) -> None:
-        hooks = [h for h in runner.hooks
-                 if type(h).__name__ == 'RefinementHook']
+        checkpoint = [h for h in runner.hooks
+                      if type(h).__name__ == 'CheckpointHook']
         probe = dict(
             runner=type(runner).__name__,
             mmapped_blocks=mmapped_blocks_of_a_large_allocation(),
@@ -47,6 +47,9 @@ class RuntimeProbeHook(Hook):
             val_fp16=bool(getattr(runner.val_loop, 'fp16', False)),
             max_epochs=runner.max_epochs,
             val_interval=runner.train_loop.val_interval,
-            hook_epochs_per_round=[h.epochs_per_round for h in hooks])
+            loop=type(runner.train_loop).__name__,
+            epochs_per_round=getattr(runner.train_loop, 'epochs_per_round',
+                                     None),
+            checkpoint_interval=[h.interval for h in checkpoint])
         with open(osp.join(runner.work_dir, 'runtime_probe.json'), 'w') as f:
             json.dump(probe, f)

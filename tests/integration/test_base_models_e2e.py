@@ -247,7 +247,7 @@ import sys
 from mmengine.config import Config
 from mmengine.runner import Runner
 import refineloc_mm  # noqa: F401
-from refineloc_mm.engine.hooks import RefinementHook
+from refineloc_mm.engine.hooks import PseudoLabelHook
 from refineloc_mm.utils.launcher import close_process_group, set_launcher
 
 config, checkpoint, out = sys.argv[1:]
@@ -255,7 +255,7 @@ cfg = set_launcher(Config.fromfile(config), 'pytorch')
 cfg.work_dir = out
 runner = Runner.from_cfg(cfg)
 runner.load_checkpoint(checkpoint)
-hook = next(h for h in runner.hooks if isinstance(h, RefinementHook))
+hook = next(h for h in runner.hooks if isinstance(h, PseudoLabelHook))
 hook.regenerate(runner, 0)
 del runner, hook
 close_process_group(completed=True)

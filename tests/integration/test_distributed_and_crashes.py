@@ -68,7 +68,7 @@ def regenerate_in_one_process(work_dir, checkpoint, out_dir):
     """Labels for round 1 from the given weights, in this process."""
     from mmengine.runner import Runner
 
-    from refineloc_mm.engine.hooks import RefinementHook
+    from refineloc_mm.engine.hooks import PseudoLabelHook
     cfg = Config.fromfile(str(work_dir / 'refineloc_synthetic.py'))
     cfg.work_dir = str(out_dir)
     cfg.launcher = 'none'
@@ -76,7 +76,7 @@ def regenerate_in_one_process(work_dir, checkpoint, out_dir):
     cfg.model_wrapper_cfg = None
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(str(checkpoint))
-    hook = next(h for h in runner.hooks if isinstance(h, RefinementHook))
+    hook = next(h for h in runner.hooks if isinstance(h, PseudoLabelHook))
     stats = hook.regenerate(runner, 0)
     return load_labels(out_dir, 1)[0], stats
 

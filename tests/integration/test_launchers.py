@@ -1,8 +1,9 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """What a config asks for takes effect under MMAction2's own
 tools/train.py (the launcher `mim train mmaction2` runs) exactly as under
-ours: the allocator setting, AMP on a CPU and the schedule keys, applied by
-RefineLocRunner (``runner_type`` of configs/_base_/default_runtime.py)."""
+ours: the allocator setting and AMP on a CPU, applied by RefineLocRunner
+(``runner_type`` of configs/_base_/default_runtime.py), and the schedule
+keys of the RefinementLoop (``train_cfg.num_rounds``, ...)."""
 import json
 import platform
 from pathlib import Path
@@ -36,10 +37,10 @@ def test_mmaction_train_applies_what_the_config_asks(tmp_path, tiny_data):
             base=str(REPO / 'configs' / 'refineloc_synthetic.py')))
     work_dir = tmp_path / 'work'
     # MMAction2's --amp writes AmpOptimWrapper, which mmengine refuses on a
-    # CPU; the schedule keys are plain config keys here
+    # CPU; the schedule is the loop's config
     run_tool(mmaction_tool('train.py'), config, '--work-dir', work_dir,
-             '--amp', '--cfg-options', 'num_rounds=2', 'epochs_per_round=1',
-             *tiny_options(data))
+             '--amp', '--cfg-options', 'train_cfg.num_rounds=2',
+             'train_cfg.epochs_per_round=1', *tiny_options(data))
     probe = json.loads((work_dir / 'runtime_probe.json').read_text())
     assert probe['runner'] == 'RefineLocRunner'
     # reuse_freed_memory=True: a 64 MB block comes from the heap
@@ -47,6 +48,7 @@ def test_mmaction_train_applies_what_the_config_asks(tmp_path, tiny_data):
     assert probe['optim_wrapper'] == 'BFloat16OptimWrapper'
     assert probe['val_fp16'] is True
     assert probe['max_epochs'] == 2 and probe['val_interval'] == 1
-    assert probe['hook_epochs_per_round'] == [1]
+    assert probe['loop'] == 'RefinementLoop'
+    assert probe['epochs_per_round'] == 1
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]

@@ -75,7 +75,8 @@ def test_mim_train_and_test(installed):
     work_dir = run_dir / 'mim_run'
     proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm',
               'refineloc_synthetic.py', '--work-dir', work_dir,
-              '--cfg-options', 'num_rounds=1', 'epochs_per_round=1',
+              '--cfg-options', 'train_cfg.num_rounds=1',
+              'train_cfg.epochs_per_round=1',
               *tiny_options(data), cwd=run_dir, env=env)
     config = site / 'refineloc_mm' / '.mim' / 'configs' / \
         'refineloc_synthetic.py'
@@ -86,7 +87,8 @@ def test_mim_train_and_test(installed):
     dumped = work_dir / 'refineloc_synthetic.py'
     assert '_base_' not in dumped.read_text()
     sh(python, '-c', 'import sys; from mmengine.config import Config; '
-       'assert Config.fromfile(sys.argv[1]).num_rounds == 1', dumped,
+       'assert Config.fromfile(sys.argv[1]).train_cfg.num_rounds == 1',
+       dumped,
        cwd=site)
     proc = sh(python, '-m', 'mim', 'test', 'refineloc_mm',
               'refineloc_synthetic.py', '--checkpoint',

@@ -1,5 +1,5 @@
 # Data loading shared by every RefineLoc dataset config: the training split
-# is wrapped in PseudoLabelDataset (the refinement hook's labels), batches
+# is wrapped in PseudoLabelDataset (the pseudo-label hook's labels), batches
 # are packed into one [sum T, ...] tensor by the workers, and evaluation is
 # temporal mAP (THUMOS14 tIoUs; ActivityNet configs override them). A
 # dataset config sets `train_dataloader.dataset.dataset` and

@@ -10,13 +10,13 @@
 #
 # Memory: a training video keeps at most `max_train_snippets` snippets
 # (one per equal segment, with their pseudo labels); validation, test and
-# the refinement hook's scoring of the training split see every snippet
+# the pseudo-label hook's scoring of the training split see every snippet
 # (sampling applies to samples with pseudo labels only). Inference
 # streams: with `lazy=True` (test pipeline) the pipeline only describes
 # the clips and the model decodes, normalizes and encodes them one chunk
 # at a time, so memory does not grow with the video's length;
 # `lazy='inference'` (training pipeline) streams the samples without
-# pseudo labels, i.e. the refinement hook's scoring of the training split.
+# pseudo labels, i.e. the pseudo-label hook's scoring of the training split.
 _base_ = ['./snippet_loaders.py']
 dataset_type = 'RawVideoSnippetDataset'
 data_root = 'data/thumos14'

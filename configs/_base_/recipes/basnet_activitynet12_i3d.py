@@ -19,11 +19,15 @@ model = dict(
         # weight (alpha_pgt = 4, unweighted)
         loss=dict(pseudo_gt_loss=dict(weighting='none', loss_weight=4.0))))
 
-num_rounds = 1
-epochs_per_round = 5
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
+# BaS-Net alone: one round (no pseudo labels) of 5 epochs; a refinement
+# config on top of it changes num_rounds
+train_cfg = dict(num_rounds=1, epochs_per_round=5)
+# pseudo labels, once a refinement config adds rounds: BaS-Net's own
+# post-processing of the training videos, scored in batches of 16
+default_hooks = dict(
+    pseudo_labels=dict(
+        batch_size=16, generator=dict(source='predictions',
+                                      post_processor=None)))
 optim_wrapper = dict(
     optimizer=dict(
         type='Adam', lr=1e-4, betas=(0.9, 0.999), weight_decay=5e-4,

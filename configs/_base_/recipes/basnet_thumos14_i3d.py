@@ -13,11 +13,15 @@ _base_ = [
     '../default_runtime.py'
 ]
 
-num_rounds = 1
-epochs_per_round = 115
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
+# BaS-Net alone: one round (no pseudo labels) of 115 epochs; a refinement
+# config on top of it changes num_rounds
+train_cfg = dict(num_rounds=1, epochs_per_round=115)
+# pseudo labels, once a refinement config adds rounds: BaS-Net's own
+# post-processing of the training videos, scored in batches of 16
+default_hooks = dict(
+    pseudo_labels=dict(
+        batch_size=16, generator=dict(source='predictions',
+                                      post_processor=None)))
 optim_wrapper = dict(
     optimizer=dict(
         type='Adam', lr=1e-4, betas=(0.9, 0.999), weight_decay=5e-4,

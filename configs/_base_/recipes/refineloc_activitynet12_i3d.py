@@ -17,32 +17,23 @@ model = dict(
             top_k=2, min_cas_score=0.005, min_attention_score=0.5,
             padding=2)))
 
-num_rounds = 50
-epochs_per_round = 50
-
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 # batches of 256 videos (~400 MB of features each): keeping freed memory in
 # the heap would hold the largest batches for good (docs/benchmarks.md,
 # "Memory at ActivityNet scale")
 reuse_freed_memory = False
 train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='average_mAP',
-        early_stop_rounds=3,
+    num_rounds=50,
+    epochs_per_round=50,
+    best_metric='average_mAP',
+    early_stop_rounds=3)
+default_hooks = dict(
+    pseudo_labels=dict(
         generator=dict(
-            type='PseudoGTGenerator',
             source='predictions',
             top_k=3,
             min_cas_score=0.05,
             min_attention_score=0.5,
             padding=2,
             from_m_iterations=1,
-            dropout=0.2))
-]
+            dropout=0.2)))

@@ -6,27 +6,17 @@ _base_ = [
     '../default_runtime.py'
 ]
 
-num_rounds = 50
-epochs_per_round = 100
-
-train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='mAP@0.5',
-        early_stop_rounds=3,
+# 50 rounds of 100 epochs (the schedule's), early stop after 3 rounds
+# without a better mAP@0.5
+train_cfg = dict(early_stop_rounds=3)
+# the refinement thresholds of the pseudo ground truth (METHOD.md)
+default_hooks = dict(
+    pseudo_labels=dict(
         generator=dict(
-            type='PseudoGTGenerator',
             source='predictions',
             top_k=2,
             min_cas_score=0.1,
             min_attention_score=0.92,
             padding=2,
             from_m_iterations=1,
-            dropout=0.3))
-]
+            dropout=0.3)))

@@ -6,6 +6,11 @@ _base_ = [
     '../models/wtalc_i3d.py', '../schedules/wtalc_adam.py',
     '../default_runtime.py'
 ]
-# one checkpoint per epoch (= 500 iterations), the last two kept
-default_hooks = dict(checkpoint=dict(interval=1))
+# one checkpoint per epoch (= 500 iterations), the last two kept; pseudo
+# labels (once a refinement config adds a RefinementLoop) from W-TALC's own
+# (gated) segments of the training videos
+default_hooks = dict(
+    checkpoint=dict(interval=1),
+    pseudo_labels=dict(
+        generator=dict(source='predictions', post_processor=None)))
 randomness = dict(seed=1, deterministic=False)

@@ -1,4 +1,5 @@
 from .input_width_check_hook import InputWidthCheckHook
-from .refinement_hook import RefinementHook
+from .pseudo_label_hook import PseudoLabelHook
+from .refinement_summary_hook import RefinementSummaryHook
 
-__all__ = ['InputWidthCheckHook', 'RefinementHook']
+__all__ = ['InputWidthCheckHook', 'PseudoLabelHook', 'RefinementSummaryHook']

@@ -8,7 +8,6 @@ from mmengine.runner import Runner
 from mmaction.registry import RUNNERS
 from refineloc_mm.utils.malloc import reuse_freed_memory_if_configured
 from refineloc_mm.utils.precision import apply_configured_amp
-from refineloc_mm.utils.schedule import apply_schedule_keys
 
 
 @RUNNERS.register_module()
@@ -22,9 +21,6 @@ class RefineLocRunner(Runner):
     this project's tools), so these settings take effect under each of
     them alike, before anything is built:
 
-    - ``num_rounds`` / ``epochs_per_round`` changed from the config file's
-      values (``--cfg-options num_rounds=2``) reach every derived value
-      (:func:`~refineloc_mm.utils.schedule.apply_schedule_keys`);
     - ``optim_wrapper.type='AmpOptimWrapper'`` (MMAction2's ``--amp``)
       runs bfloat16 autocast on a CPU and validation/testing under
       autocast (:func:`~refineloc_mm.utils.precision.apply_configured_amp`);
@@ -38,10 +34,7 @@ class RefineLocRunner(Runner):
         """Build the runner from a config, after applying the settings.
 
         Args:
-            cfg (Config or ConfigDict): The (merged) config; a ``Config``
-                keeps the name of its file, which
-                :func:`~refineloc_mm.utils.schedule.apply_schedule_keys`
-                reads.
+            cfg (Config or ConfigDict): The (merged) config.
 
         Returns:
             RefineLocRunner: The runner.
@@ -50,13 +43,6 @@ class RefineLocRunner(Runner):
         # as it is
         cfg = copy.deepcopy(cfg) if isinstance(cfg, Config) else Config(cfg)
         messages = []
-        changed = apply_schedule_keys(cfg)
-        if changed:
-            messages.append(
-                'Refinement schedule from num_rounds='
-                f'{cfg.get("num_rounds")}, epochs_per_round='
-                f'{cfg.get("epochs_per_round")}: ' + ', '.join(
-                    f'{k} {a} -> {b}' for k, (a, b) in changed.items()))
         if apply_configured_amp(cfg):
             messages.append(f'Mixed precision: {cfg.optim_wrapper.type}, '
                             'validation and testing under autocast')

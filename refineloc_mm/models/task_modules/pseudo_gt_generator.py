@@ -218,6 +218,8 @@ class PseudoGTGenerator:
             thresholds['min_attention_score'] = 0.
         self.source = source
         self.from_m_iterations = from_m_iterations
+        # flat bool foreground of the last m rounds, oldest first
+        self.history: List[np.ndarray] = []
         self.dropout = dropout
         self.seed = seed
         self.video_label_classes_only = video_label_classes_only
@@ -349,6 +351,37 @@ class PseudoGTGenerator:
         if segments is None:
             raise ValueError(f'source "{self.source}" needs segments')
         return segments_to_labels(segments, num_snippets, fps, snippet_size)
+
+    def update(self,
+               num_snippets: np.ndarray,
+               fps: np.ndarray,
+               snippet_size: np.ndarray,
+               round_idx: int,
+               segments: Optional[Sequence[np.ndarray]] = None,
+               fg_mask: Optional[np.ndarray] = None) -> np.ndarray:
+        """Labels for the next round: this round's foreground (see
+        :meth:`foreground`, same arguments) joins the history of the last
+        ``from_m_iterations`` rounds, whose union, with dropout, gives the
+        labels (:meth:`__call__`).
+
+        Returns:
+            np.ndarray: Flat int8 labels in {-1, 0, 1}.
+        """
+        fg = self.foreground(num_snippets, fps, snippet_size, round_idx,
+                             segments=segments, fg_mask=fg_mask)
+        self.history = (self.history + [fg])[-self.from_m_iterations:]
+        return self(self.history, num_snippets, round_idx)
+
+    def state_dict(self) -> Dict:
+        """The foreground history (what resume must restore)."""
+        return dict(history=[torch.from_numpy(h) for h in self.history])
+
+    def load_state_dict(self, state: Dict) -> None:
+        """Restore :meth:`state_dict`'s history."""
+        self.history = [
+            np.asarray(h.numpy() if torch.is_tensor(h) else h).astype(bool)
+            for h in state['history']
+        ]
 
     def __call__(self, foreground_history: List[np.ndarray],
                  num_snippets: np.ndarray, round_idx: int) -> np.ndarray:

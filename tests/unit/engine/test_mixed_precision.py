@@ -135,11 +135,11 @@ def test_enable_amp_sets_training_validation_and_testing():
                           ('BFloat16OptimWrapper', False, False),
                           ('OptimWrapper', True, True)])
 def test_regeneration_precision_follows_training(wrapper, fp16, expected):
-    from refineloc_mm.engine.hooks.refinement_hook import RefinementHook
+    from refineloc_mm.engine.hooks import PseudoLabelHook
     model = _tiny_model()
     runner = SimpleNamespace(optim_wrapper=OPTIM_WRAPPERS.build(
         dict(
             type=wrapper,
             optimizer=torch.optim.Adam(model.parameters()))))
-    hook = RefinementHook(epochs_per_round=1, fp16=fp16)
+    hook = PseudoLabelHook(fp16=fp16)
     assert hook._autocast_enabled(runner) is expected

@@ -1,14 +1,27 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""The refinement hook's reset: fresh seeded weights, empty optimizer state,
-initial learning rate and rebuilt parameter schedulers."""
+"""The refinement loop's reset between rounds: fresh seeded weights, empty
+optimizer state, initial learning rate and rebuilt parameter schedulers;
+the pseudo-label and summary hooks after a round."""
 import pytest
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
 from helpers.runs import REPO, tiny_options
-from refineloc_mm.engine.hooks import RefinementHook
+from refineloc_mm.engine import RefinementLoop
+
+
+class StopAfterEpochs(Hook):
+    """End the run after ``epochs`` epochs, inside a round."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def after_train_epoch(self, runner):
+        if runner.epoch + 1 == self.epochs:
+            runner.train_loop.stop_training = True
 
 
 @pytest.fixture(scope='module')
@@ -21,9 +34,8 @@ def runner(tmp_path_factory, tiny_data):
         opts[key] = DictAction._parse_iterable(value)
     cfg.merge_from_dict(opts)
     cfg.work_dir = str(tmp_path_factory.mktemp('work'))
-    cfg.train_cfg.max_epochs = 3
-    cfg.train_cfg.val_interval = 2
-    cfg.custom_hooks[0].epochs_per_round = 2
+    cfg.train_cfg.num_rounds = 2
+    cfg.train_cfg.epochs_per_round = 2
     cfg.param_scheduler = [
         dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0,
              end=2)
@@ -33,12 +45,15 @@ def runner(tmp_path_factory, tiny_data):
         dict(type='TensorboardVisBackend')
     ]
     runner = Runner.from_cfg(cfg)
+    runner.register_hook(StopAfterEpochs(3))
     runner.train()  # round 0, labels for round 1, first epoch of round 1
     return runner
 
 
-def hook_of(runner):
-    return next(h for h in runner.hooks if isinstance(h, RefinementHook))
+def loop_of(runner):
+    loop = runner.train_loop
+    assert isinstance(loop, RefinementLoop)
+    return loop
 
 
 def test_reset_restores_optimizer_and_schedule(runner):
@@ -49,7 +64,7 @@ def test_reset_restores_optimizer_and_schedule(runner):
     assert lrs[-1] == pytest.approx(1e-4) and lrs[-5] == pytest.approx(1e-3)
     lr_before = optim.param_groups[0]['lr']
     old_schedulers = runner.param_schedulers
-    hook_of(runner)._reset(runner, 1)
+    loop_of(runner)._reset_round(1)
     assert len(optim.state) == 0
     assert runner.param_schedulers is not old_schedulers
     # a freshly built LinearLR starts again at start_factor x base lr
@@ -59,16 +74,16 @@ def test_reset_restores_optimizer_and_schedule(runner):
 
 def test_reset_weights_are_fresh_and_seeded(runner):
     model = runner.model
-    hook = hook_of(runner)
+    loop = loop_of(runner)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(1.)  # stands for training
     trained = {k: v.clone() for k, v in model.state_dict().items()}
-    hook._reset(runner, 1)
+    loop._reset_round(1)
     first = {k: v.clone() for k, v in model.state_dict().items()}
-    hook._reset(runner, 1)
+    loop._reset_round(1)
     again = {k: v.clone() for k, v in model.state_dict().items()}
-    hook._reset(runner, 2)
+    loop._reset_round(2)
     other = model.state_dict()
     key = 'cls_head.fc_cas.linear_0.weight'
     assert not torch.equal(trained[key], first[key])

@@ -2,9 +2,9 @@
 """The refinement wraps any base model of the contract
 (:class:`BaseSnippetLocalizer`): a fourth base model, defined only in this
 file (head, localizer and post-processor), is refined by the real
-RefinementHook through the real Runner, and nothing in the hook, the
-generators, the pseudo-label wrapper, the metric or the tools names a
-model type."""
+RefinementLoop and PseudoLabelHook through the real Runner, and nothing in
+the hooks, the generators, the pseudo-label wrapper, the metric or the
+tools names a model type."""
 import re
 from typing import Dict, List
 
@@ -18,7 +18,7 @@ from mmengine.runner import Runner
 import refineloc_mm  # noqa: F401
 from helpers.runs import REPO, make_tiny_data, tiny_options
 from mmaction.registry import MODELS, TASK_UTILS
-from refineloc_mm.engine.hooks import RefinementHook
+from refineloc_mm.engine.hooks import PseudoLabelHook
 from refineloc_mm.models.localizers import BaseSnippetLocalizer
 from refineloc_mm.models.snippet_ops import (snippet_durations,
                                              stack_pseudo_labels, unpack)
@@ -114,7 +114,7 @@ def build_runner(tmp_path_factory, generator: dict, with_foreground=True):
     opts = {}
     for kv in tiny_options(data):
         key, value = kv.split('=', 1)
-        if key.startswith(('model.', 'custom_hooks.')):
+        if key.startswith(('model.', 'default_hooks.pseudo_labels.')):
             continue
         opts[key] = DictAction._parse_iterable(value)
     cfg.merge_from_dict(opts)
@@ -127,12 +127,10 @@ def build_runner(tmp_path_factory, generator: dict, with_foreground=True):
             in_channels=width,
             with_foreground=with_foreground))
     cfg.work_dir = str(tmp_path_factory.mktemp('work'))
-    cfg.train_cfg.max_epochs = 4
-    cfg.train_cfg.val_interval = 2
-    cfg.custom_hooks = [
-        dict(type='RefinementHook', epochs_per_round=2, generator=generator,
-             progress_bar=False)
-    ]
+    cfg.train_cfg.num_rounds = 2
+    cfg.train_cfg.epochs_per_round = 2
+    cfg.default_hooks.pseudo_labels = dict(
+        type='PseudoLabelHook', generator=generator, progress_bar=False)
     return Runner.from_cfg(cfg)
 
 
@@ -146,17 +144,19 @@ def test_fourth_base_model_is_refined(tmp_path_factory):
         tmp_path_factory,
         dict(type='PseudoGTGenerator', source='predictions', dropout=0.2))
     runner.train()
-    hook = next(h for h in runner.hooks if isinstance(h, RefinementHook))
+    hook = next(h for h in runner.hooks if isinstance(h, PseudoLabelHook))
     dataset = runner.train_dataloader.dataset
     assert ContractTestPostProcessor.calls > 0
-    assert len(hook.history) == 1  # labels of round 1 (the last round ends)
+    # labels of round 1 (the last round ends)
+    assert len(hook.generator.history) == 1
     labels = dataset.labels
     assert (labels == 1).any() and (labels == 0).any() and (labels
                                                            == -1).any()
     pgt = runner.message_hub.get_scalar('train/loss_pseudo_gt').data[0]
     assert pgt[0] == 0 and max(pgt) > 0  # round 0: no labels yet
-    assert [e['round'] for e in hook.summary] == [0, 1]
-    assert 'mAP@0.5' in hook.summary[1]['metrics']
+    records = runner.train_loop.records
+    assert [e['round'] for e in records] == [0, 1]
+    assert 'mAP@0.5' in records[1]['metrics']
 
 
 def test_attention_source_needs_a_foreground_score(tmp_path_factory):
@@ -179,7 +179,10 @@ def test_attention_source_needs_a_foreground_score(tmp_path_factory):
 
 # files that must work for every base model unchanged
 GENERIC = [
-    'refineloc_mm/engine/hooks/refinement_hook.py',
+    'refineloc_mm/engine/hooks/pseudo_label_hook.py',
+    'refineloc_mm/engine/hooks/refinement_summary_hook.py',
+    'refineloc_mm/engine/runner/refinement_loop.py',
+    'refineloc_mm/models/scoring.py',
     'refineloc_mm/models/task_modules/pseudo_gt_generator.py',
     'refineloc_mm/datasets/pseudo_label_dataset.py',
     'refineloc_mm/evaluation/metrics/temporal_map_metric.py',

@@ -170,14 +170,12 @@ def test_config_follows_checkpoint_settings(model_and_cfg,
     assert cfg.optim_wrapper.optimizer.lr == s['initial_lr']
     assert cfg.randomness.seed == s['seed']
 
-    hooks = [h for h in cfg.custom_hooks if h.type == 'RefinementHook']
-    assert len(hooks) == 1
-    hook = hooks[0]
-    assert hook.epochs_per_round == s['max_epoch'] == 100
-    assert cfg.train_cfg.max_epochs == 100 * s['refinement_iterations']
-    assert cfg.train_cfg.val_interval == 100
-    assert hook.early_stop_rounds == s['refinement_early_stopping']
-    gen = hook.generator
+    loop = cfg.train_cfg
+    assert loop.type == 'RefinementLoop'
+    assert loop.epochs_per_round == s['max_epoch'] == 100
+    assert loop.num_rounds == s['refinement_iterations']
+    assert loop.early_stop_rounds == s['refinement_early_stopping']
+    gen = cfg.default_hooks.pseudo_labels.generator
     assert (gen.top_k, gen.min_cas_score, gen.min_attention_score,
             gen.padding, gen.from_m_iterations, gen.dropout) == (
                 s['refinement_top_k_labels'], s['refinement_min_cas_score'],

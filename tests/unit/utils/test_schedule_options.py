@@ -1,42 +1,62 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""--rounds / --epochs-per-round set every derived value consistently."""
+"""tools/train.py --rounds / --epochs-per-round are sugar for the
+RefinementLoop's keys (``train_cfg.num_rounds`` / ``epochs_per_round``),
+from which the loop derives everything else (tests/test_launchers.py)."""
+import importlib.util
+import sys
+
 import pytest
 from mmengine.config import Config
 
 import refineloc_mm  # noqa: F401
 from helpers.runs import REPO
-from refineloc_mm.utils.schedule import set_refinement_schedule
+
+
+def train_tool():
+    spec = importlib.util.spec_from_file_location(
+        'refineloc_train_tool', REPO / 'tools' / 'train.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def merged(config, *argv):
+    tool = train_tool()
+    old = sys.argv
+    sys.argv = ['train.py', str(REPO / 'configs' / f'{config}.py'), *argv]
+    try:
+        args = tool.parse_args()
+    finally:
+        sys.argv = old
+    return tool.merge_args(Config.fromfile(args.config), args)
 
 
 @pytest.mark.parametrize('name', [
     'refineloc_thumos', 'refineloc_activitynet12', 'refineloc_synthetic',
-    'refineloc_thumos_npy'
+    'refineloc_thumos_npy', 'refineloc-wtalc_thumos', 'refineloc-basnet_thumos'
 ])
-def test_rounds_and_epochs_reach_every_derived_value(name):
-    cfg = Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0,
-             end=500),
-        dict(type='LinearLR', by_epoch=False, begin=0, end=500),
-    ]
-    set_refinement_schedule(cfg, rounds=3, epochs_per_round=7)
-    assert cfg.num_rounds == 3 and cfg.epochs_per_round == 7
-    assert cfg.train_cfg.max_epochs == 21
-    assert cfg.train_cfg.val_interval == 7
-    assert cfg.custom_hooks[0].epochs_per_round == 7
-    assert cfg.default_hooks.checkpoint.interval == 7
-    assert cfg.param_scheduler[0]['end'] == 7  # epoch-based: one round
-    assert cfg.param_scheduler[1]['end'] == 500  # iteration-based: kept
+def test_rounds_and_epochs_set_the_loop(name):
+    cfg = merged(name, '--rounds', '3', '--epochs-per-round', '7')
+    assert cfg.train_cfg.type == 'RefinementLoop'
+    assert cfg.train_cfg.num_rounds == 3
+    assert cfg.train_cfg.epochs_per_round == 7
+    # nothing derived is written into the config: the loop derives it
+    for key in ('max_epochs', 'val_interval'):
+        assert key not in cfg.train_cfg
 
 
 def test_only_epochs_keeps_the_number_of_rounds():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
-    set_refinement_schedule(cfg, epochs_per_round=3)
-    assert cfg.train_cfg.max_epochs == cfg.num_rounds * 3 == 12
+    cfg = merged('refineloc_synthetic', '--epochs-per-round', '3')
+    assert (cfg.train_cfg.num_rounds, cfg.train_cfg.epochs_per_round) == (4,
+                                                                          3)
 
 
-def test_needs_a_refinement_hook():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
-    cfg.custom_hooks = []
-    with pytest.raises(ValueError, match='RefinementHook'):
-        set_refinement_schedule(cfg, rounds=2)
+def test_cfg_options_come_last():
+    cfg = merged('refineloc_synthetic', '--rounds', '3', '--cfg-options',
+                 'train_cfg.num_rounds=2')
+    assert cfg.train_cfg.num_rounds == 2
+
+
+def test_needs_a_refinement_loop():
+    with pytest.raises(ValueError, match='RefinementLoop'):
+        merged('wtalc_thumos', '--rounds', '2')
