@@ -52,7 +52,8 @@ def test_mim_train_from_the_checkout(checkout, tiny_data, tmp_path):
     work_dir = tmp_path / 'mim_run'
     proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm',
               'refineloc_synthetic.py', '--work-dir', work_dir,
-              '--cfg-options', 'num_rounds=1', 'epochs_per_round=1',
+              '--cfg-options', 'train_cfg.num_rounds=1',
+              'train_cfg.epochs_per_round=1',
               *tiny_options(data), cwd=src, env=mim_env())
     config = src / 'configs' / 'refineloc_synthetic.py'
     assert f'will use {config} instead' in proc.stdout, proc.stdout
