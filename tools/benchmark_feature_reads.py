@@ -132,10 +132,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     args = parse_args(argv)
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    import benchmark as bench  # noqa: E402  (tools/benchmark.py)
-
     import refineloc_mm  # noqa: F401  (registers)
+    from refineloc_mm.utils import benchmark as bench
     options = list(args.cfg_options)
     if osp.abspath(args.config) == DEFAULT_CONFIG:
         bench.ensure_data(args.data_dir)

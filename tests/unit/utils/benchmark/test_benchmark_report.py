@@ -1,21 +1,13 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""The report logic of tools/benchmark.py in process: targets against a
-reference file, n/a without one, bad reference files refused (the tool
-itself runs in ``tests/integration/test_benchmark_tool.py``)."""
-import importlib.util
+"""``refineloc_mm.utils.benchmark.report``: targets against a reference
+file, n/a without one, bad reference files refused (the command line,
+``tools/benchmark.py``, runs in
+``tests/integration/test_benchmark_tool.py``)."""
 import json
 
 import pytest
 
-from helpers.runs import REPO
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'refineloc_benchmark_tool', REPO / 'tools' / 'benchmark.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from refineloc_mm.utils.benchmark import report as tool
 
 
 # a reference measurement as a user would pass it (--reference-results)
@@ -64,7 +56,6 @@ SCHEDULE = dict(
 
 def test_targets_against_the_reference(tmp_path):
     """Figures from the file the user passes; targets relative to them."""
-    tool = _load_tool()
     reference = tool.load_reference_results(
         str(_write_figures(tmp_path / 'ref.json',
                            dict(FIGURES, schedule_map50=24.0))))
@@ -94,7 +85,6 @@ def test_without_reference_file_everything_is_na():
     """No constants: without --reference-results the reference column is
     n/a, targets relative to it are not checked (never "met"), and the
     summary counts them apart."""
-    tool = _load_tool()
     assert tool.load_reference_results(None) == {}
     res = _results()
     res['schedule'] = dict(SCHEDULE, wall_s=80.0)
@@ -123,7 +113,6 @@ def test_without_reference_file_everything_is_na():
     ('{"figures": ', 'cannot read it'),
 ])
 def test_bad_reference_file_is_refused(tmp_path, content, message):
-    tool = _load_tool()
     path = tmp_path / 'ref.json'
     path.write_text(content)
     with pytest.raises(SystemExit) as err:

@@ -1,9 +1,9 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""Tests of ``tools/convert_reference_checkpoint.py``: the authors' published
+"""Tests of :mod:`refineloc_mm.utils.reference_checkpoint` (the logic of
+``tools/convert_reference_checkpoint.py``): the authors' published
 THUMOS14 UntrimmedNet checkpoint, converted, must reproduce the outputs of
 the authors' code on the fixture videos (case ``ckpt_dim1_L1`` of
 ``tests/data/reference/reference_fixtures.{json,npz}``)."""
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -14,14 +14,8 @@ import torch
 
 import refineloc_mm  # noqa: F401  (patches mmengine, registers)
 from helpers.parity import assert_forward_close
-from helpers.runs import REPO
+from refineloc_mm.utils import reference_checkpoint as conv
 from refineloc_mm.utils.compat import safe_torch_load
-
-_PATH = str(REPO / 'tools' / 'convert_reference_checkpoint.py')
-_spec = importlib.util.spec_from_file_location('convert_reference_checkpoint',
-                                               _PATH)
-conv = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(conv)
 
 CASE = 'ckpt_dim1_L1'
 NAME = 'thumos14_untrimmednet'
@@ -33,11 +27,11 @@ def converted(reference_checkpoint: Path, annotations_dir: Path,
     out_dir = tmp_path_factory.mktemp('converted')
     csv = annotations_dir / 'thumos14' / 'thumos14_valid_groundtruth.csv'
     assert csv.is_file(), f'{csv} is missing'
-    return conv.main([
+    return conv.convert(
         str(reference_checkpoint),
-        str(out_dir), '--name', NAME, '--classes-from',
-        str(csv)
-    ])
+        str(out_dir),
+        name=NAME,
+        classes_from=str(csv))
 
 
 @pytest.fixture(scope='module')
@@ -220,7 +214,7 @@ def _modified_source(reference_checkpoint: Path, tmp_path: Path,
     return str(path)
 
 
-def test_unexpected_key_is_refused(reference_checkpoint, tmp_path, capsys):
+def test_unexpected_key_is_refused(reference_checkpoint, tmp_path):
     src = _modified_source(
         reference_checkpoint, tmp_path,
         lambda m: m.__setitem__('fc_cas.linear_1.weight', torch.zeros(2, 2)))
@@ -230,11 +224,6 @@ def test_unexpected_key_is_refused(reference_checkpoint, tmp_path, capsys):
     assert 'fc_cas.linear_1.weight' in msg and 'Unexpected' in msg
     assert src in msg
     assert not (tmp_path / 'out').exists()
-    # the command line reports it and exits with an error
-    with pytest.raises(SystemExit) as stop:
-        conv.main([src, str(tmp_path / 'out')])
-    assert stop.value.code == 1
-    assert 'fc_cas.linear_1.weight' in capsys.readouterr().err
 
 
 def test_missing_key_and_bad_shape_are_refused(reference_checkpoint,

@@ -1,0 +1,28 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""The benchmark and the checkpoint converter are command lines over the
+package: their files define ``parse_args`` and ``main`` only (the logic is
+in :mod:`refineloc_mm.utils.benchmark` and
+:mod:`refineloc_mm.utils.reference_checkpoint`, tested there)."""
+import ast
+
+import pytest
+
+from helpers.runs import REPO
+
+THIN = ('tools/benchmark.py', 'tools/convert_reference_checkpoint.py')
+
+
+@pytest.mark.parametrize('tool', THIN)
+def test_tool_is_a_command_line(tool):
+    tree = ast.parse((REPO / tool).read_text())
+    defs = [
+        node.name for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+    ]
+    assert defs == ['parse_args', 'main'], (
+        f'{tool} defines {defs}: logic belongs in the package')
+    imported = {
+        node.module for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+    }
+    assert any(m and m.startswith('refineloc_mm.utils.') for m in imported)
