@@ -30,9 +30,10 @@ on every convolution.
 
 Widths: the original hard-codes 1024 per stream and 2048 for the fusion;
 here the stream split follows ``in_channels`` (``stream_channels``,
-default two halves) and ``cls_channels`` sets the classifier's hidden
-width (2048 in the original), so that the same head runs on a backbone's
-output of any (even) width or on a reduced-width synthetic set.
+default two halves), and ``attention_channels`` (512), ``cls_channels``
+(2048), ``fusion_channels`` (D) and ``bit_wise_kernel`` (3) default to the
+original's, so that the same head runs on a backbone's output of any
+(even) width or, shrunk, on CPUs (the synthetic config).
 
 Padded batches (videos of different lengths, only at inference here: the
 training pipeline resamples every video to 320 snippets): every hidden
@@ -73,16 +74,23 @@ class DELUAttentionBlock(nn.Module):
         other_channels (int): Do (1024 in the original).
         hidden_channels (int): H. Defaults to 512.
         dropout (float): Every dropout of the block. Defaults to 0.5.
+        bit_wise_kernel (int): Temporal kernel of the bit-wise convolution
+            (odd). Defaults to 3 (the original's).
     """
 
     def __init__(self,
                  main_channels: int,
                  other_channels: int,
                  hidden_channels: int = 512,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5,
+                 bit_wise_kernel: int = 3) -> None:
         super().__init__()
+        if bit_wise_kernel < 1 or bit_wise_kernel % 2 == 0:
+            raise ValueError(
+                f'bit_wise_kernel must be odd, got {bit_wise_kernel}')
         self.bit_wise_attn = nn.Sequential(
-            nn.Conv1d(other_channels, main_channels, 3, padding=1),
+            nn.Conv1d(other_channels, main_channels, bit_wise_kernel,
+                      padding=bit_wise_kernel // 2),
             nn.LeakyReLU(0.2), nn.Dropout(dropout))
         self.channel_conv = nn.Sequential(
             nn.Conv1d(main_channels, main_channels, 3, padding=1),
@@ -158,6 +166,11 @@ class DELUHead(BaseModule):
             Defaults to 512.
         cls_channels (int): Hidden width E of the classifier. Defaults to
             2048 (the original's).
+        fusion_channels (int, optional): Output width F of the fusion
+            (``feat``). Defaults to None: D, the original's.
+        bit_wise_kernel (int): Temporal kernel of the attention blocks'
+            bit-wise convolution. Defaults to 3, the original's (the CPU
+            synthetic config uses 1).
         dropout (float): Dropout of the fusion and the classifier.
             Defaults to 0.7.
         attention_dropout (float): Dropout of the attention blocks.
@@ -185,6 +198,8 @@ class DELUHead(BaseModule):
                  stream_channels: Optional[Sequence[int]] = None,
                  attention_channels: int = 512,
                  cls_channels: int = 2048,
+                 fusion_channels: Optional[int] = None,
+                 bit_wise_kernel: int = 3,
                  dropout: float = 0.7,
                  attention_dropout: float = 0.5,
                  video_score_topk: str = 'one',
@@ -219,15 +234,16 @@ class DELUHead(BaseModule):
         self.pseudo_gt_target = pseudo_gt_target
         rgb, flow = stream_channels
         self.vAttn = DELUAttentionBlock(rgb, flow, attention_channels,
-                                        attention_dropout)
+                                        attention_dropout, bit_wise_kernel)
         self.fAttn = DELUAttentionBlock(flow, rgb, attention_channels,
-                                        attention_dropout)
+                                        attention_dropout, bit_wise_kernel)
+        fusion_channels = fusion_channels or in_channels
         self.fusion = nn.Sequential(
-            nn.Conv1d(in_channels, in_channels, 1), nn.LeakyReLU(0.2),
+            nn.Conv1d(in_channels, fusion_channels, 1), nn.LeakyReLU(0.2),
             nn.Dropout(dropout))
         self.classifier = nn.Sequential(
             nn.Dropout(dropout),
-            nn.Conv1d(in_channels, cls_channels, 3, padding=1),
+            nn.Conv1d(fusion_channels, cls_channels, 3, padding=1),
             nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Conv1d(cls_channels, num_classes + 1, 1))
         self.loss_module = MODELS.build(loss)
@@ -269,7 +285,7 @@ class DELUHead(BaseModule):
             mask (Tensor): [B, T] bool, True on real snippets.
 
         Returns:
-            dict[str, Tensor]: ``feat`` [B, T, D], ``cas`` [B, T, C + 1],
+            dict[str, Tensor]: ``feat`` [B, T, F], ``cas`` [B, T, C + 1],
             ``attn``, ``v_atn``, ``f_atn`` [B, T, 1], ``v_logit``,
             ``f_logit`` [B, T]; float32, zero on padding.
         """
