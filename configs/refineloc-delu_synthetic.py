@@ -7,8 +7,8 @@
 # DELU's two "streams" are then its two 512-wide halves) instead of
 # 2048, attention blocks of width 64 (instead of 512), bit-wise
 # convolutions of kernel 1 (instead of 3), fusion width 256 (instead of the
-# input width), classifier width 128 (instead of 2048), training videos resampled to 64 snippets
-# (instead of 320), rounds of 6 epochs of 25 batches (150 iterations of
+# input width), classifier width 128 (instead of 2048), training videos
+# resampled to 64 snippets (instead of 320), rounds of 6 epochs of 25 batches (150 iterations of
 # batch 10 instead of 5000; the curriculum's max_iter follows), and Adam lr
 # 1e-3 (instead of 5e-5) so that so few iterations learn. Losses,
 # post-processing and the refinement as in refineloc-delu_thumos14.py.
