@@ -3,7 +3,8 @@
 # ActivityNet script, partly ours); the refinement is OURS, from RefineLoc's
 # ActivityNet v1.2 recipe (fresh model each round, 20 % dropout, early
 # stop after 3 rounds without a better average mAP), with the pseudo labels
-# from DELU's own proposals on the training videos.
+# from DELU's attention with RefineLoc's thresholds (the `attention` source,
+# chosen on the synthetic set, see docs/delu.md).
 _base_ = ['./delu_activitynet12.py']
 
 num_rounds = 10
@@ -21,8 +22,14 @@ custom_hooks = [
         batch_size=16,
         generator=dict(
             type='PseudoGTGenerator',
-            source='predictions',
-            post_processor=None,  # DELU's own proposals
+            # chosen on the synthetic set (docs/delu.md): DELU's attention
+            # with RefineLoc's thresholds (attn > 0.92 on the top-2
+            # classes, padding 2); source='predictions' with
+            # post_processor=None: DELU's own proposals
+            source='attention',
+            top_k=2,
+            min_attention_score=0.92,
+            padding=2,
             from_m_iterations=1,
             dropout=0.2))
 ]

@@ -14,7 +14,8 @@
 # epochs of 25 batches (150 iterations of batch 10 instead of 5000; the
 # curriculum's max_iter follows); Adam lr 1e-3 (instead of 5e-5) so that
 # so few iterations learn; test and scoring batches of 4 videos. Losses,
-# post-processing and the refinement as in refineloc-delu_thumos14.py.
+# post-processing and the refinement (the `attention` source) as in
+# refineloc-delu_thumos14.py.
 _base_ = ['./refineloc-delu_thumos14.py']
 
 data_root = 'data/synthetic'
@@ -70,8 +71,14 @@ custom_hooks = [
         batch_size=4,
         generator=dict(
             type='PseudoGTGenerator',
-            source='predictions',
-            post_processor=None,  # DELU's own proposals
+            # chosen on the synthetic set (docs/delu.md): DELU's attention
+            # with RefineLoc's thresholds (attn > 0.92 on the top-2
+            # classes, padding 2); source='predictions' with
+            # post_processor=None: DELU's own proposals
+            source='attention',
+            top_k=2,
+            min_attention_score=0.92,
+            padding=2,
             from_m_iterations=1,
             dropout=0.3))
 ]
