@@ -29,13 +29,10 @@ custom_hooks = [
         generator=dict(
             type='PseudoGTGenerator',
             # chosen on the synthetic set (docs/delu.md): DELU's attention
-            # with RefineLoc's thresholds (attn > 0.92 on the top-2
-            # classes, padding 2); source='predictions' with
-            # post_processor=None: DELU's own proposals
+            # with RefineLoc's thresholds (the generator's defaults: attn >
+            # 0.92 on the top-2 classes, padding 2); source='predictions'
+            # (no thresholds given): DELU's own proposals
             source='attention',
-            top_k=2,
-            min_attention_score=0.92,
-            padding=2,
             from_m_iterations=1,
             dropout=0.3))
 ]

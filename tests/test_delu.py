@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
-from mmaction.registry import MODELS
+from mmaction.registry import MODELS, TASK_UTILS
 from refineloc_mm.models.snippet_ops import length_mask
 
 REPO_CONFIGS = ('configs/delu_thumos14.py', 'configs/delu_activitynet12.py',
@@ -129,6 +129,10 @@ def test_post_processor_quirks(tmp_path):
     amb.write_text('v8  0.64 1.3\n')
     assert len(DELUPostProcessor(ambiguous_file=str(amb))(
         cas, attn, mask, [0.64], ['v8'])[0]) == 0
+    with pytest.raises(TypeError, match='DELUPostProcessor'):
+        small_head().post_process(
+            dict(cas=cas, attn=attn, mask=mask), [],
+            TASK_UTILS.build(dict(type='ActionSegmentPredictor')))
     amb.write_text('v8 1.0\n')
     with pytest.raises(ValueError, match='amb.txt:1'):
         DELUPostProcessor(ambiguous_file=str(amb))

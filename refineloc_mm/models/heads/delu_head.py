@@ -415,9 +415,15 @@ class DELUHead(BaseModule):
     def post_process(self, scores: Dict[str, torch.Tensor],
                      data_samples: SampleList,
                      post_processor=None) -> List[np.ndarray]:
-        """DELU's segments per video (``post_processor`` or the head's
-        own), in seconds."""
+        """DELU's segments per video (``post_processor``, a
+        :class:`DELUPostProcessor`, or the head's own), in seconds."""
         post = post_processor or self.post_processor
+        if not hasattr(post, 'soft_nms'):
+            raise TypeError(
+                f'DELUHead.post_process needs a DELUPostProcessor, got '
+                f'{post!r}: for the refinement thresholds (top_k, '
+                "min_attention_score, ...) use source='attention' or "
+                "'cas', or give no thresholds with source='predictions'")
         return post(
             cas=scores['cas'],
             attn=scores['attn'],
