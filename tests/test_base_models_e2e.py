@@ -27,8 +27,11 @@ CONFIGS = {
 MODEL_OPTIONS = {
     'wtalc': ['train_dataloader.batch_sampler.num_batches=2'],
     'basnet': ['train_dataloader.batch_size=4'],
+    # DELU's own proposals as the label source: after 4 iterations its
+    # attention is nowhere above the attention source's alpha_A
     'delu': ['train_dataloader.batch_sampler.num_batches=2',
-             'model.cls_head.loss.uct_guide_loss.max_iter=4'],
+             'model.cls_head.loss.uct_guide_loss.max_iter=4',
+             'custom_hooks.0.generator.source=predictions'],
 }
 ROUNDS, EPOCHS = 3, 2
 
