@@ -21,11 +21,17 @@ from helpers.runs import (FEAT_DIM, REPO, assert_resumed_after, file_identity,
 CONFIGS = {
     'wtalc': 'configs/refineloc-wtalc_synthetic.py',
     'basnet': 'configs/refineloc-basnet_synthetic.py',
+    'delu': 'configs/refineloc-delu_synthetic.py',
 }
 # what shrinks each recipe to the tiny set (a few iterations per epoch)
 MODEL_OPTIONS = {
     'wtalc': ['train_dataloader.batch_sampler.num_batches=2'],
     'basnet': ['train_dataloader.batch_size=4'],
+    # DELU's own proposals as the label source: after 4 iterations its
+    # attention is nowhere above the attention source's alpha_A
+    'delu': ['train_dataloader.batch_sampler.num_batches=2',
+             'model.cls_head.loss.uct_guide_loss.max_iter=4',
+             'custom_hooks.0.generator.source=predictions'],
 }
 ROUNDS, EPOCHS = 3, 2
 
@@ -214,11 +220,12 @@ def test_resume_in_round_1(refined, tiny_data, tmp_path):
         load_labels(stopped, 1)[0])
 
 
-@pytest.mark.parametrize('refined', ['wtalc'], indirect=True)
+@pytest.mark.parametrize('refined', ['wtalc', 'delu'], indirect=True)
 def test_two_process_regeneration_equals_one(refined, tmp_path):
     """The labels of round 1 regenerated from round 0's weights by 2 gloo
-    processes equal those of 1 process and of the training run (one new
-    base model is enough here; RefineLoc has its own test)."""
+    processes equal those of 1 process and of the training run (W-TALC,
+    and DELU, whose post-processing has a soft-NMS; RefineLoc has its own
+    test)."""
     name, work_dir, _ = refined
     script = tmp_path / 'regenerate.py'
     script.write_text(REGENERATE)

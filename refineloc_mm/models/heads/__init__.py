@@ -1,5 +1,6 @@
 from .basnet_head import BaSNetHead
+from .delu_head import DELUHead
 from .refineloc_head import RefineLocHead
 from .wtalc_head import WTALCHead
 
-__all__ = ['WTALCHead', 'RefineLocHead', 'BaSNetHead']
+__all__ = ['WTALCHead', 'RefineLocHead', 'BaSNetHead', 'DELUHead']

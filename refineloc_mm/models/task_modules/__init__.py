@@ -1,9 +1,10 @@
 from .action_segment_predictor import ActionSegmentPredictor
 from .basnet_post_processor import BaSNetPostProcessor
+from .delu_post_processor import DELUPostProcessor
 from .pseudo_gt_generator import PseudoGTGenerator
 from .wtalc_post_processor import WTALCPostProcessor
 
 __all__ = [
     'WTALCPostProcessor', 'ActionSegmentPredictor', 'PseudoGTGenerator',
-    'BaSNetPostProcessor'
+    'BaSNetPostProcessor', 'DELUPostProcessor'
 ]

@@ -1,0 +1,165 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""DELU's training batches (``wsad_dataset.SampleDataset.load_data`` of
+``MengyuanChen21/ECCV2022-DELU`` @ a60e46d, from CO2-Net): pairs of
+distinct videos sharing a class, then random videos."""
+import math
+from typing import Iterator, List, Optional
+
+import numpy as np
+from mmengine.dist import get_dist_info, sync_random_seed
+from torch.utils.data import BatchSampler, Sampler
+
+from mmaction.registry import DATA_SAMPLERS
+
+
+@DATA_SAMPLERS.register_module()
+class DELUBatchSampler(BatchSampler):
+    """Batches of ``num_similar`` random classes x 2 distinct videos of
+    that class, followed by ``batch_size - 2 * num_similar`` random videos
+    (DELU: 3 x 2 + 4 = 10), drawn with the original's calls in its order
+    (:meth:`draw_batch`): ``choice(num_classes, num_similar)`` (classes
+    with replacement), per class ``choice(n_c, 2, replace=False)`` (two
+    distinct videos of the class, in dataset order), then
+    ``choice(num_videos, batch_size - 2 * num_similar)`` (with
+    replacement). The co-activity loss reads the pairs at positions (0, 1),
+    (2, 3), ... of the batch, which the packed collate keeps.
+
+    Classes with fewer than 2 training videos cannot give a pair: they are
+    left out of the class draw (the original requires every class to have
+    2; with all classes eligible the draws are the original's).
+
+    The snippets of each drawn video are resampled by the pipeline
+    (:class:`RandomPerturbSnippets`), in the dataloader's workers, from
+    their own generators (the original draws them from the same global
+    generator right after the batch; :meth:`draw_batch` with
+    ``random_indices`` reproduces that sequence, see the parity tests).
+
+    Epoch: ``num_batches`` batches in all (default ``ceil(N /
+    batch_size)``), drawn from ``np.random.RandomState(seed + epoch)``
+    identically on every rank; rank r of W takes batches r, r + W, ...
+    (seeded and resumable at epoch boundaries like mmengine's samplers).
+
+    Args:
+        sampler (Sampler): The dataloader's sampler (e.g. mmengine's
+            ``DefaultSampler``): its ``dataset``, ``seed``, ``epoch``,
+            ``rank`` and ``world_size`` are used, not its order.
+        batch_size (int): Videos per batch. DELU: 10.
+        num_similar (int): Class pairs at the start of each batch. DELU: 3.
+            Must equal the co-activity loss's ``num_similar``.
+        num_batches (int, optional): Batches per epoch, all ranks together.
+        drop_last (bool): Unused (every batch is full).
+    """
+
+    def __init__(self,
+                 sampler: Sampler,
+                 batch_size: int = 10,
+                 num_similar: int = 3,
+                 num_batches: Optional[int] = None,
+                 drop_last: bool = False) -> None:
+        if num_similar < 0 or batch_size < 2 * num_similar or batch_size < 1:
+            raise ValueError(
+                f'batch_size ({batch_size}) must hold num_similar '
+                f'({num_similar}) pairs of videos')
+        dataset = getattr(sampler, 'dataset', None)
+        if dataset is None:
+            raise ValueError(
+                'DELUBatchSampler needs a sampler with a `dataset` (e.g. '
+                f"dict(type='DefaultSampler')), got {type(sampler).__name__}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.num_similar = num_similar
+        self.drop_last = drop_last
+        self.dataset_size = len(dataset)
+        if num_batches is None:
+            num_batches = math.ceil(self.dataset_size / batch_size)
+        if num_batches < 1:
+            raise ValueError(f'num_batches must be >= 1, got {num_batches}')
+        self.num_batches = num_batches
+        rank, world_size = get_dist_info()
+        self.rank = getattr(sampler, 'rank', rank)
+        self.world_size = getattr(sampler, 'world_size', world_size)
+        seed = getattr(sampler, 'seed', None)
+        self.seed = sync_random_seed() if seed is None else seed
+        self._epoch = 0
+        labels = [
+            list(dataset.get_data_info(i)['labels'])
+            for i in range(self.dataset_size)
+        ]
+        self.class_videos = self.index_classes(labels)
+        if num_similar and not self.class_videos:
+            raise ValueError(
+                'DELUBatchSampler: no class has 2 training videos, no pair '
+                'can be drawn (set num_similar=0 to draw random videos only)')
+
+    @staticmethod
+    def index_classes(labels: List[List[int]]) -> List[np.ndarray]:
+        """Videos of every class with at least 2 of them, classes in
+        increasing order, videos in dataset order (the original's
+        ``classwiseidx``).
+
+        Args:
+            labels (list[list[int]]): The class indices of every video.
+
+        Returns:
+            list[np.ndarray]: One int64 array of video indices per
+            eligible class.
+        """
+        per_class: dict = {}
+        for video, classes in enumerate(labels):
+            for c in sorted(set(int(c) for c in classes)):
+                per_class.setdefault(c, []).append(video)
+        return [
+            np.asarray(v, dtype=np.int64)
+            for _, v in sorted(per_class.items()) if len(v) >= 2
+        ]
+
+    def draw_batch(self, rng: np.random.RandomState) -> np.ndarray:
+        """One batch, with the original's calls in its order.
+
+        Args:
+            rng (np.random.RandomState): The generator (the original uses
+                numpy's global one).
+
+        Returns:
+            np.ndarray: [batch_size] int64 dataset indices, pairs first.
+        """
+        idx = []
+        if self.num_similar:
+            for cid in rng.choice(len(self.class_videos), self.num_similar):
+                videos = self.class_videos[cid]
+                idx += videos[rng.choice(len(videos), 2,
+                                         replace=False)].tolist()
+        idx += rng.choice(self.dataset_size,
+                          self.batch_size - 2 * self.num_similar).tolist()
+        return np.asarray(idx, dtype=np.int64)
+
+    @property
+    def epoch(self) -> int:
+        """The wrapped sampler's epoch (set by ``DistSamplerSeedHook``)."""
+        return getattr(self.sampler, 'epoch', self._epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch (also on the wrapped sampler if it has one)."""
+        self._epoch = epoch
+        if hasattr(self.sampler, 'set_epoch'):
+            self.sampler.set_epoch(epoch)
+
+    def epoch_batches(self, epoch: Optional[int] = None) -> np.ndarray:
+        """Every batch of an epoch, all ranks together.
+
+        Returns:
+            np.ndarray: [ceil(num_batches / W) * W, batch_size] int64.
+        """
+        epoch = self.epoch if epoch is None else epoch
+        rng = np.random.RandomState((self.seed + epoch) % 2**32)
+        total = len(self) * self.world_size
+        return np.stack([self.draw_batch(rng) for _ in range(total)])
+
+    def __iter__(self) -> Iterator[List[int]]:
+        batches = self.epoch_batches()[self.rank::self.world_size]
+        for batch in batches:
+            yield batch.tolist()
+
+    def __len__(self) -> int:
+        """Batches of this rank per epoch."""
+        return math.ceil(self.num_batches / self.world_size)
