@@ -7,26 +7,22 @@
 # chosen on the synthetic set, see docs/delu.md).
 _base_ = ['./delu_activitynet12.py']
 
-num_rounds = 10
-epochs_per_round = 110
 train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
-default_hooks = dict(checkpoint=dict(interval=epochs_per_round))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='average_mAP',
-        early_stop_rounds=3,
+    _delete_=True,
+    type='RefinementLoop',
+    num_rounds=10,
+    epochs_per_round=110,
+    best_metric='average_mAP',
+    early_stop_rounds=3)
+default_hooks = dict(
+    checkpoint=dict(interval='round'),
+    pseudo_labels=dict(
         batch_size=16,
         generator=dict(
-            type='PseudoGTGenerator',
             # chosen on the synthetic set (docs/delu.md): DELU's attention
             # with RefineLoc's thresholds (the generator's defaults: attn >
             # 0.92 on the top-2 classes, padding 2); source='predictions'
             # (no thresholds given): DELU's own proposals
             source='attention',
             from_m_iterations=1,
-            dropout=0.2))
-]
+            dropout=0.2)))

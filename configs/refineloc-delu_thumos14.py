@@ -12,27 +12,25 @@
 # mAP@0.5.
 _base_ = ['./delu_thumos14.py']
 
-num_rounds = 10
-epochs_per_round = 100
+# DELU alone trains with an EpochBasedTrainLoop: _delete_ replaces it by
+# the refinement loop, each round one full DELU training, validated and
+# checkpointed once per round
 train_cfg = dict(
-    max_epochs=num_rounds * epochs_per_round, val_interval=epochs_per_round)
+    _delete_=True,
+    type='RefinementLoop',
+    num_rounds=10,
+    epochs_per_round=100,
+    best_metric='mAP@0.5',
+    early_stop_rounds=3)
 default_hooks = dict(
-    checkpoint=dict(interval=epochs_per_round, save_best=None))
-custom_hooks = [
-    dict(
-        type='RefinementHook',
-        epochs_per_round=epochs_per_round,
-        reset=True,
-        best_metric='mAP@0.5',
-        early_stop_rounds=3,
+    checkpoint=dict(interval='round', save_best=None),
+    pseudo_labels=dict(
         batch_size=1,
         generator=dict(
-            type='PseudoGTGenerator',
             # chosen on the synthetic set (docs/delu.md): DELU's attention
             # with RefineLoc's thresholds (the generator's defaults: attn >
             # 0.92 on the top-2 classes, padding 2); source='predictions'
             # (no thresholds given): DELU's own proposals
             source='attention',
             from_m_iterations=1,
-            dropout=0.3))
-]
+            dropout=0.3)))

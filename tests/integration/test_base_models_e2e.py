@@ -31,7 +31,7 @@ MODEL_OPTIONS = {
     # attention is nowhere above the attention source's alpha_A
     'delu': ['train_dataloader.batch_sampler.num_batches=2',
              'model.cls_head.loss.uct_guide_loss.max_iter=4',
-             'custom_hooks.0.generator.source=predictions'],
+             'default_hooks.pseudo_labels.generator.source=predictions'],
 }
 ROUNDS, EPOCHS = 3, 2
 

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from helpers.runs import REPO, run_tool, state_dict
-from test_raw_video import (ONE_THREAD, build, clip_pipeline, make_split,
-                            materialize)
+from helpers.raw_video import (ONE_THREAD, build, clip_pipeline, make_split,
+                               materialize)
 
 SNIPPET = 8
 NUM_SEGMENTS = 5  # training videos have 6 to 8 snippets
@@ -62,12 +62,14 @@ model = dict(
         loss=dict(co_activity_loss=dict(num_similar=1),
                   uct_guide_loss=dict(max_iter=4))))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(max_epochs=2, val_interval=1)
-default_hooks = dict(checkpoint=dict(interval=1), logger=dict(interval=1))
-custom_hooks = [
-    dict(type='RefinementHook', epochs_per_round=1,
-         generator=dict(type='PseudoGTGenerator', source='predictions',
-                        post_processor=None, dropout=0.))]
+train_cfg = dict(
+    _delete_=True, type='RefinementLoop', num_rounds=2, epochs_per_round=1)
+default_hooks = dict(
+    checkpoint=dict(interval=1),
+    logger=dict(interval=1),
+    pseudo_labels=dict(
+        generator=dict(source='predictions', post_processor=None,
+                       dropout=0.)))
 """
 
 
