@@ -14,6 +14,7 @@ import refineloc_mm  # noqa: F401
 from helpers.runs import make_tiny_data
 from mmaction.registry import DATASETS, MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
+from refineloc_mm.models.task_modules import WTALCPostProcessor
 
 init_default_scope('mmaction')
 
@@ -399,6 +400,58 @@ def test_post_processor_registered_and_gated():
     fg[0, 4] = 0.5
     (segs, ) = post(cas, mask, [0.5], foreground=fg)
     np.testing.assert_allclose(segs[:, :3], [[1., 2., 1.], [2.5, 4., 1.]])
+
+
+def test_post_processor_foreground_modes():
+    """``foreground_mode`` on planted cases: gating before W-TALC's
+    threshold fragments an action whose CAS dips inside it (max and min
+    taken inside the action), gating after the threshold keeps it whole,
+    and ``foreground_runs`` takes the foreground runs themselves for every
+    class passing the class filter (and only those), scored by the CAS."""
+
+    def build(mode):
+        return TASK_UTILS.build(
+            dict(type='WTALCPostProcessor', foreground_mode=mode))
+
+    mask = torch.ones(1, 12, dtype=torch.bool)
+    fg = torch.zeros(1, 12)
+    fg[0, 2:8] = 0.9
+    fg[0, 8] = 0.4  # below alpha_A = 0.5
+    # case A: an action on snippets 2..7 whose CAS dips at 5
+    cas = torch.zeros(1, 12, 2)
+    cas[0, 2:8, 1] = 3.
+    cas[0, 5, 1] = 2.
+    whole = [[1., 4., 1., 3. + 0.7 * 3.]]
+    np.testing.assert_allclose(build('gate_after_threshold')(
+        cas, mask, [0.5], foreground=fg)[0], whole)
+    np.testing.assert_allclose(build('foreground_runs')(
+        cas, mask, [0.5], foreground=fg)[0], whole)
+    # before the threshold: min = 2 inside, threshold 2.5 cuts at 5
+    np.testing.assert_allclose(build('gate_before_threshold')(
+        cas, mask, [0.5], foreground=fg)[0][:, :2], [[1., 2.5], [3., 4.]])
+    # without a foreground every mode is W-TALC's
+    for mode in WTALCPostProcessor.FOREGROUND_MODES:
+        np.testing.assert_allclose(build(mode)(cas, mask, [0.5])[0], whole)
+
+    # case B: the CAS is high only on 2..5 of the foreground run 2..7,
+    # class 0 fails the filter, class 2 passes it (top-1 mean 0.5 > 0)
+    cas = torch.zeros(1, 12, 3)
+    cas[0, 2:6, 1] = 3.
+    cas[0, 6:8, 1] = 1.
+    cas[0, 0, 2] = 0.5
+    (segs, ) = build('gate_after_threshold')(cas, mask, [0.5],
+                                             foreground=fg)
+    np.testing.assert_allclose(segs, [[1., 3., 1., 3. + 0.7 * 3.]])
+    (segs, ) = build('foreground_runs')(cas, mask, [0.5], foreground=fg)
+    np.testing.assert_allclose(
+        segs, [[1., 4., 1., 3. + 0.7 * 3.], [1., 4., 2., 0.7 * 0.5]])
+    # the runs still obey min_length
+    short = torch.zeros(1, 12)
+    short[0, 3] = 1.
+    assert len(build('foreground_runs')(cas, mask, [0.5],
+                                        foreground=short)[0]) == 0
+    with pytest.raises(ValueError, match='foreground_mode'):
+        build('runs')
 
 
 def test_crop_then_frame_sampling_keeps_raw_snippets():
