@@ -1,7 +1,8 @@
 # RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
 # throughout (no published recipe): the refinement of
 # configs/refineloc-wtalc_thumos.py (attention branch on W-TALC's
-# embedding, alpha_A = 0.5, pseudo labels from W-TALC's own segments)
+# embedding, alpha_A = 0.5, the foreground runs at test time, pseudo
+# labels from the model's own segments of the video's classes only)
 # with RefineLoc's ActivityNet v1.2 pseudo label dropout (0.2) and model
 # selection (average mAP), each round a full W-TALC training (200 epochs).
 _base_ = ['./wtalc_activitynet12.py']
@@ -15,7 +16,8 @@ model = dict(
             input_type='logits',
             weighting='sqrt_pos_weight',
             loss_weight=2.),
-        post_processor=dict(min_foreground=0.5)))
+        post_processor=dict(
+            min_foreground=0.5, foreground_mode='foreground_runs')))
 
 num_rounds = 10
 epochs_per_round = 200
@@ -32,7 +34,8 @@ custom_hooks = [
         generator=dict(
             type='PseudoGTGenerator',
             source='predictions',
-            post_processor=None,  # W-TALC's own (gated) segments
+            post_processor=None,  # the model's own segments (as at test)
             from_m_iterations=1,
-            dropout=0.2))
+            dropout=0.2,
+            video_label_classes_only=True))
 ]

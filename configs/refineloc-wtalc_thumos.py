@@ -6,11 +6,14 @@
 #   logit), trained only by the pseudo ground truth loss (RefineLoc's k = 1
 #   loss and THUMOS14 weight: BCE with logits, pos_weight sqrt(w_fg),
 #   weight 2), whose gradient also reaches the embedding;
-# - at test time snippets with foreground < alpha_A = 0.5 are dropped
-#   before W-TALC's thresholding, once the branch has been trained (round
-#   0 is plain W-TALC);
-# - pseudo labels from W-TALC's own post-processing (post_processor=None)
-#   on the training videos, dropout 0.3, from the last round only;
+# - at test time, once the branch has been trained (round 0 is plain
+#   W-TALC), the segments are the runs of snippets with foreground >=
+#   alpha_A = 0.5, for every class passing W-TALC's class filter, scored
+#   by W-TALC's CAS (foreground_mode='foreground_runs');
+# - pseudo labels from the model's own post-processing (post_processor=
+#   None: W-TALC's segments after round 0, the foreground runs later) on
+#   the training videos, only the classes the video is labelled with
+#   (video_label_classes_only), dropout 0.3, from the last round only;
 # - each round is one full W-TALC training (100k iterations = 200 epochs),
 #   the model is reset between rounds, at most 10 rounds with early stop
 #   after 3 rounds without a better mAP@0.5.
@@ -25,7 +28,11 @@ model = dict(
             input_type='logits',
             weighting='sqrt_pos_weight',
             loss_weight=2.),
-        post_processor=dict(min_foreground=0.5)))
+        # test time: the runs of foreground >= alpha_A for every class
+        # passing W-TALC's class filter (WTALCPostProcessor.foreground_mode;
+        # gating before W-TALC's threshold fragments the actions)
+        post_processor=dict(
+            min_foreground=0.5, foreground_mode='foreground_runs')))
 
 num_rounds = 10
 epochs_per_round = 200
@@ -42,7 +49,9 @@ custom_hooks = [
         generator=dict(
             type='PseudoGTGenerator',
             source='predictions',
-            post_processor=None,  # W-TALC's own (gated) segments
+            post_processor=None,  # the model's own segments (as at test)
             from_m_iterations=1,
-            dropout=0.3))
+            dropout=0.3,
+            # only the segments of the classes the video is labelled with
+            video_label_classes_only=True))
 ]

@@ -454,6 +454,46 @@ def test_post_processor_foreground_modes():
         build('runs')
 
 
+@pytest.mark.parametrize('name', [
+    'refineloc-wtalc_synthetic', 'refineloc-wtalc_thumos',
+    'refineloc-wtalc_activitynet12'
+])
+def test_refinement_configs_use_the_recipe(name):
+    """The refinement configs build a head whose trained foreground gives
+    the foreground runs at test time (planted scores through the head's
+    own post_process) and a generator that keeps only the video's
+    classes; W-TALC alone keeps the original post-processing."""
+    from mmengine.config import Config
+    from helpers.runs import REPO
+    init_default_scope('mmaction')
+    cfg = Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
+    (hook, ) = [h for h in cfg.custom_hooks if h.type == 'RefinementHook']
+    assert TASK_UTILS.build(hook.generator).video_label_classes_only
+    cfg.model.cls_head.in_channels = 8
+    cfg.model.cls_head.num_classes = 3
+    head = MODELS.build(cfg.model.cls_head)
+    assert head.post_processor.foreground_mode == 'foreground_runs'
+    # case B of test_post_processor_foreground_modes, through the head
+    cas = torch.zeros(1, 12, 3)
+    cas[0, 2:6, 1] = 3.
+    cas[0, 6:8, 1] = 1.
+    cas[0, 0, 2] = 0.5
+    fg = torch.zeros(1, 12)
+    fg[0, 2:8] = 0.9
+    scores = dict(cas=cas, mask=torch.ones(1, 12, dtype=torch.bool),
+                  foreground=fg)
+    sample = ActionDataSample()
+    sample.set_metainfo(dict(fps=25., snippet_size=16))
+    (segs, ) = head.post_process(scores, [sample])
+    np.testing.assert_allclose(segs[:, :3],
+                               [[1.28, 5.12, 1.], [1.28, 5.12, 2.]])
+    alone = Config.fromfile(
+        str(REPO / 'configs' / f"{name.replace('refineloc-', '')}.py"))
+    post = TASK_UTILS.build(alone.model.cls_head.post_processor)
+    assert post.foreground_mode == 'gate_before_threshold'
+    assert alone.model.cls_head.attention is None
+
+
 def test_crop_then_frame_sampling_keeps_raw_snippets():
     """W-TALC's crop before SampleSnippetFrames (raw video): the sampled
     snippets are recorded as raw snippets of the whole video (composed
