@@ -1,7 +1,8 @@
 # RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
 # throughout (no published recipe): the refinement of
 # configs/refineloc-wtalc_thumos.py (attention branch on W-TALC's
-# embedding, alpha_A = 0.5, the foreground runs at test time, pseudo
+# embedding, W-TALC's threshold then the foreground gate alpha_A = 0.1 at
+# test time, pseudo
 # labels from the model's own segments of the video's classes only)
 # with RefineLoc's ActivityNet v1.2 pseudo label dropout (0.2) and model
 # selection (average mAP), each round a full W-TALC training (200 epochs).
@@ -17,7 +18,7 @@ model = dict(
             weighting='sqrt_pos_weight',
             loss_weight=2.),
         post_processor=dict(
-            min_foreground=0.5, foreground_mode='foreground_runs')))
+            min_foreground=0.1, foreground_mode='gate_after_threshold')))
 
 num_rounds = 10
 epochs_per_round = 200

@@ -1,7 +1,8 @@
 # RefineLoc + W-TALC on the embedded synthetic THUMOS14-shaped set
 # (data/synthetic/, written by tools/data/generate_synthetic.py), 4 rounds.
 # The recipe is the THUMOS14 one (configs/refineloc-wtalc_thumos.py: class
-# restricted pseudo labels, foreground runs at test time); shrunk to fit 2
+# restricted pseudo labels, the foreground gate after W-TALC's threshold at
+# test time); shrunk to fit 2
 # CPU cores by what costs compute, not by what decides accuracy
 # (docs/wtalc.md, "Synthetic learning curve"): one I3D stream (1024-d)
 # instead of both, training videos cropped to 128 snippets instead of 750,

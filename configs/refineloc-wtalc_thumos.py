@@ -7,11 +7,11 @@
 #   loss and THUMOS14 weight: BCE with logits, pos_weight sqrt(w_fg),
 #   weight 2), whose gradient also reaches the embedding;
 # - at test time, once the branch has been trained (round 0 is plain
-#   W-TALC), the segments are the runs of snippets with foreground >=
-#   alpha_A = 0.5, for every class passing W-TALC's class filter, scored
-#   by W-TALC's CAS (foreground_mode='foreground_runs');
+#   W-TALC), W-TALC's threshold on every snippet, then its runs cut at the
+#   snippets with foreground < alpha_A = 0.1 (foreground_mode=
+#   'gate_after_threshold'; docs/wtalc.md compares the modes and alpha_A);
 # - pseudo labels from the model's own post-processing (post_processor=
-#   None: W-TALC's segments after round 0, the foreground runs later) on
+#   None: the same segments as at test time) on
 #   the training videos, only the classes the video is labelled with
 #   (video_label_classes_only), dropout 0.3, from the last round only;
 # - each round is one full W-TALC training (100k iterations = 200 epochs),
@@ -28,11 +28,11 @@ model = dict(
             input_type='logits',
             weighting='sqrt_pos_weight',
             loss_weight=2.),
-        # test time: the runs of foreground >= alpha_A for every class
-        # passing W-TALC's class filter (WTALCPostProcessor.foreground_mode;
-        # gating before W-TALC's threshold fragments the actions)
+        # test time: W-TALC's threshold on every snippet, then runs cut at
+        # snippets with foreground < alpha_A (WTALCPostProcessor.
+        # foreground_mode; gating before the threshold fragments actions)
         post_processor=dict(
-            min_foreground=0.5, foreground_mode='foreground_runs')))
+            min_foreground=0.1, foreground_mode='gate_after_threshold')))
 
 num_rounds = 10
 epochs_per_round = 200

@@ -472,21 +472,24 @@ def test_refinement_configs_use_the_recipe(name):
     cfg.model.cls_head.in_channels = 8
     cfg.model.cls_head.num_classes = 3
     head = MODELS.build(cfg.model.cls_head)
-    assert head.post_processor.foreground_mode == 'foreground_runs'
-    # case B of test_post_processor_foreground_modes, through the head
-    cas = torch.zeros(1, 12, 3)
-    cas[0, 2:6, 1] = 3.
-    cas[0, 6:8, 1] = 1.
-    cas[0, 0, 2] = 0.5
-    fg = torch.zeros(1, 12)
-    fg[0, 2:8] = 0.9
+    post = head.post_processor
+    assert post.foreground_mode == 'gate_after_threshold'
+    assert post.min_foreground == 0.1
+    # case A of test_post_processor_foreground_modes, through the head:
+    # the action is kept whole (gating first would cut it at snippet 5),
+    # and cut at the snippet whose foreground is below alpha_A
+    cas = torch.zeros(1, 12, 2)
+    cas[0, 2:8, 1] = 3.
+    cas[0, 5, 1] = 2.
+    fg = torch.full((1, 12), 0.3)
+    fg[0, 5] = 0.95
+    fg[0, 7] = 0.05
     scores = dict(cas=cas, mask=torch.ones(1, 12, dtype=torch.bool),
                   foreground=fg)
     sample = ActionDataSample()
     sample.set_metainfo(dict(fps=25., snippet_size=16))
     (segs, ) = head.post_process(scores, [sample])
-    np.testing.assert_allclose(segs[:, :3],
-                               [[1.28, 5.12, 1.], [1.28, 5.12, 2.]])
+    np.testing.assert_allclose(segs[:, :3], [[1.28, 4.48, 1.]])
     alone = Config.fromfile(
         str(REPO / 'configs' / f"{name.replace('refineloc-', '')}.py"))
     post = TASK_UTILS.build(alone.model.cls_head.post_processor)
