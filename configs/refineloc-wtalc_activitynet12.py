@@ -1,7 +1,9 @@
 # RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
 # throughout (no published recipe): the refinement of
 # configs/refineloc-wtalc_thumos.py (attention branch on W-TALC's
-# embedding, alpha_A = 0.5, pseudo labels from W-TALC's own segments)
+# embedding, W-TALC's threshold then the foreground gate alpha_A = 0.1 at
+# test time, pseudo
+# labels from the model's own segments of the video's classes only)
 # with RefineLoc's ActivityNet v1.2 pseudo label dropout (0.2) and model
 # selection (average mAP), each round a full W-TALC training (200 epochs).
 _base_ = ['./wtalc_activitynet12.py']
@@ -15,7 +17,8 @@ model = dict(
             input_type='logits',
             weighting='sqrt_pos_weight',
             loss_weight=2.),
-        post_processor=dict(min_foreground=0.5)))
+        post_processor=dict(
+            min_foreground=0.1, foreground_mode='gate_after_threshold')))
 
 # W-TALC alone trains with an EpochBasedTrainLoop (validated every
 # epoch): _delete_ replaces it by the refinement loop, each round one full
@@ -27,7 +30,9 @@ train_cfg = dict(
     epochs_per_round=200,
     best_metric='average_mAP',
     early_stop_rounds=3)
-# pseudo labels from W-TALC's own segments (the recipe's), dropout 0.2
+# pseudo labels from W-TALC's own segments (the recipe's), dropout 0.2,
+# only the segments of the classes the training video is labelled with
 default_hooks = dict(
     checkpoint=dict(interval='round'),
-    pseudo_labels=dict(generator=dict(dropout=0.2)))
+    pseudo_labels=dict(
+        generator=dict(dropout=0.2, video_label_classes_only=True)))

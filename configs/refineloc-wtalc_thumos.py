@@ -6,11 +6,14 @@
 #   logit), trained only by the pseudo ground truth loss (RefineLoc's k = 1
 #   loss and THUMOS14 weight: BCE with logits, pos_weight sqrt(w_fg),
 #   weight 2), whose gradient also reaches the embedding;
-# - at test time snippets with foreground < alpha_A = 0.5 are dropped
-#   before W-TALC's thresholding, once the branch has been trained (round
-#   0 is plain W-TALC);
-# - pseudo labels from W-TALC's own post-processing (post_processor=None)
-#   on the training videos, dropout 0.3, from the last round only;
+# - at test time, once the branch has been trained (round 0 is plain
+#   W-TALC), W-TALC's threshold on every snippet, then its runs cut at the
+#   snippets with foreground < alpha_A = 0.1 (foreground_mode=
+#   'gate_after_threshold'; docs/wtalc.md compares the modes and alpha_A);
+# - pseudo labels from the model's own post-processing (post_processor=
+#   None: the same segments as at test time) on
+#   the training videos, only the classes the video is labelled with
+#   (video_label_classes_only), dropout 0.3, from the last round only;
 # - each round is one full W-TALC training (100k iterations = 200 epochs),
 #   the model is reset between rounds, at most 10 rounds with early stop
 #   after 3 rounds without a better mAP@0.5.
@@ -25,7 +28,11 @@ model = dict(
             input_type='logits',
             weighting='sqrt_pos_weight',
             loss_weight=2.),
-        post_processor=dict(min_foreground=0.5)))
+        # test time: W-TALC's threshold on every snippet, then runs cut at
+        # snippets with foreground < alpha_A (WTALCPostProcessor.
+        # foreground_mode; gating before the threshold fragments actions)
+        post_processor=dict(
+            min_foreground=0.1, foreground_mode='gate_after_threshold')))
 
 # W-TALC alone trains with an EpochBasedTrainLoop (validated every
 # epoch): _delete_ replaces it by the refinement loop, each round one full
@@ -37,7 +44,9 @@ train_cfg = dict(
     epochs_per_round=200,
     best_metric='mAP@0.5',
     early_stop_rounds=3)
-# pseudo labels from W-TALC's own segments (the recipe's), dropout 0.3
+# pseudo labels from W-TALC's own segments (the recipe's), dropout 0.3,
+# only the segments of the classes the training video is labelled with
 default_hooks = dict(
     checkpoint=dict(interval='round'),
-    pseudo_labels=dict(generator=dict(dropout=0.3)))
+    pseudo_labels=dict(
+        generator=dict(dropout=0.3, video_label_classes_only=True)))

@@ -29,8 +29,9 @@ logits, ``pos_weight = sqrt(w_fg)``, weight 2). A persistent buffer
 snippets since the last reset; until then (round 0 of the refinement, or
 a fresh model) the head is plain W-TALC: ``snippet_scores`` has no
 ``foreground`` and the segments are W-TALC's. Afterwards ``foreground`` =
-sigmoid(logit) and the post-processor drops snippets below alpha_A
-(``WTALCPostProcessor.min_foreground``) before W-TALC's thresholding.
+sigmoid(logit) and the post-processor uses it with alpha_A
+(``WTALCPostProcessor.min_foreground``) as its ``foreground_mode`` says
+(gate before or after W-TALC's threshold, or the foreground runs).
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -277,7 +278,7 @@ class WTALCHead(BaseModule):
                      data_samples: SampleList,
                      post_processor=None) -> List[np.ndarray]:
         """W-TALC's segments per video (``post_processor`` or the head's
-        own), in seconds; gated by ``foreground`` when present."""
+        own), in seconds; using ``foreground`` when present."""
         post = post_processor or self.post_processor
         return post(
             cas=scores['cas'],

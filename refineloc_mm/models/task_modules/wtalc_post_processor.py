@@ -1,7 +1,8 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """W-TALC's test-time segments (Paul et al., ECCV 2018; ``detectionMAP.py``
 of ``sujoyp/wtalc-pytorch``), vectorized over videos and classes, with an
-optional foreground gate (RefineLoc's attention branch on W-TALC)."""
+optional use of a class-agnostic foreground (RefineLoc's attention branch on
+W-TALC)."""
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -29,10 +30,21 @@ class WTALCPostProcessor:
        0.64 s for W-TALC's I3D features).
 
     With a ``foreground`` probability per snippet (the RefineLoc attention
-    branch, once trained by pseudo labels), snippets below
-    ``min_foreground`` (alpha_A) are dropped before step 2: the threshold's
-    max/min are taken over the kept snippets and dropped snippets end runs.
-    Step 1 (the video-level class evidence) uses every snippet.
+    branch, once trained by pseudo labels), ``foreground_mode`` decides how
+    the snippets at or above ``min_foreground`` (alpha_A), the "foreground
+    snippets", are used. Step 1 (the video-level class evidence, the class
+    filter) always uses every snippet; steps 3 and 4 are unchanged.
+
+    * ``'gate_before_threshold'`` (default): snippets below alpha_A are
+      dropped before step 2: the threshold's max/min are taken over the
+      foreground snippets only, and dropped snippets end runs. Inside an
+      action max and min are close, so the threshold cuts the action into
+      pieces (issue 16: the refined model scores far below its round 0).
+    * ``'gate_after_threshold'``: step 2 on every snippet (W-TALC's own
+      threshold), then runs are cut at snippets below alpha_A.
+    * ``'foreground_runs'``: the runs are the foreground snippets
+      themselves, for every class passing the class filter (W-TALC's CAS
+      then only scores them: max logit in the run + 0.7 ``s_c``).
 
     Args:
         topk_divisor (int): k = floor(T / topk_divisor). Defaults to 8.
@@ -44,14 +56,25 @@ class WTALCPostProcessor:
         min_foreground (float): alpha_A, used only when a ``foreground``
             is given. Defaults to 0.5 (ours: RefineLoc's inference
             attention threshold on THUMOS14).
+        foreground_mode (str): How a given ``foreground`` is used, one of
+            ``FOREGROUND_MODES`` (above). Defaults to
+            ``'gate_before_threshold'``.
     """
+
+    FOREGROUND_MODES = ('gate_before_threshold', 'gate_after_threshold',
+                        'foreground_runs')
 
     def __init__(self,
                  topk_divisor: int = 8,
                  threshold_ratio: float = 0.5,
                  min_length: int = 2,
                  class_score_weight: float = 0.7,
-                 min_foreground: float = 0.5) -> None:
+                 min_foreground: float = 0.5,
+                 foreground_mode: str = 'gate_before_threshold') -> None:
+        if foreground_mode not in self.FOREGROUND_MODES:
+            raise ValueError(f'foreground_mode must be one of '
+                             f'{self.FOREGROUND_MODES}, got '
+                             f'{foreground_mode!r}')
         if topk_divisor < 1:
             raise ValueError(f'topk_divisor must be >= 1, got {topk_divisor}')
         if min_length < 1:
@@ -61,6 +84,7 @@ class WTALCPostProcessor:
         self.min_length = min_length
         self.class_score_weight = class_score_weight
         self.min_foreground = min_foreground
+        self.foreground_mode = foreground_mode
 
     def class_scores(self, cas: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """s: mean of the top floor(T_i / 8) logits per video and class.
@@ -92,8 +116,8 @@ class WTALCPostProcessor:
             cas (Tensor): CAS logits [B, T, C].
             mask (Tensor): [B, T] bool, True on real snippets.
             seconds_per_snippet (Sequence[float]): [B] seconds per snippet.
-            foreground (Tensor, optional): [B, T] foreground probability;
-                snippets below ``min_foreground`` are dropped.
+            foreground (Tensor, optional): [B, T] foreground probability,
+                used as ``foreground_mode`` says.
 
         Returns:
             list[np.ndarray]: Per video, [M_i, 4] float64 rows
@@ -109,16 +133,22 @@ class WTALCPostProcessor:
         class_score = self.class_scores(cas, valid)  # [B, C]
         keep_class = class_score > 0  # NaN (T < divisor) -> False
         kept = valid
-        if foreground is not None:
+        mode = None if foreground is None else self.foreground_mode
+        if mode is not None:
             kept = valid & (_to_numpy(foreground) >= self.min_foreground)
         values = np.ascontiguousarray(cas.transpose(0, 2, 1))  # [B, C, T]
-        inside = np.broadcast_to(kept[:, None], values.shape)
-        hi = np.where(inside, values, -np.inf).max(2, initial=-np.inf)
-        lo = np.where(inside, values, np.inf).min(2, initial=np.inf)
-        with np.errstate(invalid='ignore'):
-            threshold = hi - (hi - lo) * np.float32(self.threshold_ratio)
-        above = (values > threshold[..., None]) & inside & keep_class[...,
-                                                                      None]
+        if mode == 'foreground_runs':
+            above = np.broadcast_to(kept[:, None], values.shape)
+        else:
+            # the threshold's snippets: gated before it or every real one
+            used = kept if mode == 'gate_before_threshold' else valid
+            inside = np.broadcast_to(used[:, None], values.shape)
+            hi = np.where(inside, values, -np.inf).max(2, initial=-np.inf)
+            lo = np.where(inside, values, np.inf).min(2, initial=np.inf)
+            with np.errstate(invalid='ignore'):
+                threshold = hi - (hi - lo) * np.float32(self.threshold_ratio)
+            above = (values > threshold[..., None]) & kept[:, None]
+        above = above & keep_class[..., None]
         rows, first, last, component = connected_components(
             above.reshape(b * c, t))
         if len(rows):
@@ -149,4 +179,5 @@ class WTALCPostProcessor:
                 f' threshold_ratio={self.threshold_ratio}, min_length='
                 f'{self.min_length}, class_score_weight='
                 f'{self.class_score_weight}, min_foreground='
-                f'{self.min_foreground})')
+                f'{self.min_foreground}, foreground_mode='
+                f'{self.foreground_mode!r})')

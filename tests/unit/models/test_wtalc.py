@@ -14,6 +14,7 @@ import refineloc_mm  # noqa: F401
 from helpers.runs import make_tiny_data
 from mmaction.registry import DATASETS, MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
+from refineloc_mm.models.task_modules import WTALCPostProcessor
 
 init_default_scope('mmaction')
 
@@ -399,6 +400,102 @@ def test_post_processor_registered_and_gated():
     fg[0, 4] = 0.5
     (segs, ) = post(cas, mask, [0.5], foreground=fg)
     np.testing.assert_allclose(segs[:, :3], [[1., 2., 1.], [2.5, 4., 1.]])
+
+
+def test_post_processor_foreground_modes():
+    """``foreground_mode`` on planted cases: gating before W-TALC's
+    threshold fragments an action whose CAS dips inside it (max and min
+    taken inside the action), gating after the threshold keeps it whole,
+    and ``foreground_runs`` takes the foreground runs themselves for every
+    class passing the class filter (and only those), scored by the CAS."""
+
+    def build(mode):
+        return TASK_UTILS.build(
+            dict(type='WTALCPostProcessor', foreground_mode=mode))
+
+    mask = torch.ones(1, 12, dtype=torch.bool)
+    fg = torch.zeros(1, 12)
+    fg[0, 2:8] = 0.9
+    fg[0, 8] = 0.4  # below alpha_A = 0.5
+    # case A: an action on snippets 2..7 whose CAS dips at 5
+    cas = torch.zeros(1, 12, 2)
+    cas[0, 2:8, 1] = 3.
+    cas[0, 5, 1] = 2.
+    whole = [[1., 4., 1., 3. + 0.7 * 3.]]
+    np.testing.assert_allclose(build('gate_after_threshold')(
+        cas, mask, [0.5], foreground=fg)[0], whole)
+    np.testing.assert_allclose(build('foreground_runs')(
+        cas, mask, [0.5], foreground=fg)[0], whole)
+    # before the threshold: min = 2 inside, threshold 2.5 cuts at 5
+    np.testing.assert_allclose(build('gate_before_threshold')(
+        cas, mask, [0.5], foreground=fg)[0][:, :2], [[1., 2.5], [3., 4.]])
+    # without a foreground every mode is W-TALC's
+    for mode in WTALCPostProcessor.FOREGROUND_MODES:
+        np.testing.assert_allclose(build(mode)(cas, mask, [0.5])[0], whole)
+
+    # case B: the CAS is high only on 2..5 of the foreground run 2..7,
+    # class 0 fails the filter, class 2 passes it (top-1 mean 0.5 > 0)
+    cas = torch.zeros(1, 12, 3)
+    cas[0, 2:6, 1] = 3.
+    cas[0, 6:8, 1] = 1.
+    cas[0, 0, 2] = 0.5
+    (segs, ) = build('gate_after_threshold')(cas, mask, [0.5],
+                                             foreground=fg)
+    np.testing.assert_allclose(segs, [[1., 3., 1., 3. + 0.7 * 3.]])
+    (segs, ) = build('foreground_runs')(cas, mask, [0.5], foreground=fg)
+    np.testing.assert_allclose(
+        segs, [[1., 4., 1., 3. + 0.7 * 3.], [1., 4., 2., 0.7 * 0.5]])
+    # the runs still obey min_length
+    short = torch.zeros(1, 12)
+    short[0, 3] = 1.
+    assert len(build('foreground_runs')(cas, mask, [0.5],
+                                        foreground=short)[0]) == 0
+    with pytest.raises(ValueError, match='foreground_mode'):
+        build('runs')
+
+
+@pytest.mark.parametrize('name', [
+    'refineloc-wtalc_synthetic', 'refineloc-wtalc_thumos',
+    'refineloc-wtalc_activitynet12'
+])
+def test_refinement_configs_use_the_recipe(name):
+    """The refinement configs build a head whose trained foreground gives
+    the foreground runs at test time (planted scores through the head's
+    own post_process) and a generator that keeps only the video's
+    classes; W-TALC alone keeps the original post-processing."""
+    from mmengine.config import Config
+    from helpers.runs import REPO
+    init_default_scope('mmaction')
+    cfg = Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
+    assert cfg.train_cfg.type == 'RefinementLoop'
+    generator = cfg.default_hooks.pseudo_labels.generator
+    assert TASK_UTILS.build(generator).video_label_classes_only
+    cfg.model.cls_head.in_channels = 8
+    cfg.model.cls_head.num_classes = 3
+    head = MODELS.build(cfg.model.cls_head)
+    post = head.post_processor
+    assert post.foreground_mode == 'gate_after_threshold'
+    assert post.min_foreground == 0.1
+    # case A of test_post_processor_foreground_modes, through the head:
+    # the action is kept whole (gating first would cut it at snippet 5),
+    # and cut at the snippet whose foreground is below alpha_A
+    cas = torch.zeros(1, 12, 2)
+    cas[0, 2:8, 1] = 3.
+    cas[0, 5, 1] = 2.
+    fg = torch.full((1, 12), 0.3)
+    fg[0, 5] = 0.95
+    fg[0, 7] = 0.05
+    scores = dict(cas=cas, mask=torch.ones(1, 12, dtype=torch.bool),
+                  foreground=fg)
+    sample = ActionDataSample()
+    sample.set_metainfo(dict(fps=25., snippet_size=16))
+    (segs, ) = head.post_process(scores, [sample])
+    np.testing.assert_allclose(segs[:, :3], [[1.28, 4.48, 1.]])
+    alone = Config.fromfile(
+        str(REPO / 'configs' / f"{name.replace('refineloc-', '')}.py"))
+    post = TASK_UTILS.build(alone.model.cls_head.post_processor)
+    assert post.foreground_mode == 'gate_before_threshold'
+    assert alone.model.cls_head.attention is None
 
 
 def test_crop_then_frame_sampling_keeps_raw_snippets():
