@@ -122,7 +122,9 @@ class BaSNetHead(BaseModule):
     cas_supp [B, T, C+1], w [B, T, 1])``.
 
     The pseudo ground truth of the refinement supervises the foreground
-    weights ``w`` (``filter_module``), see :class:`BaSNetLoss`.
+    weights ``w`` (``filter_module``) or the suppression CAS of the video's
+    labelled classes (``cas_module``), after the loss's
+    ``pseudo_gt_target`` (see :class:`BaSNetLoss`).
 
     Args:
         num_classes (int): Action classes C (no background). Defaults to 20.
@@ -143,8 +145,15 @@ class BaSNetHead(BaseModule):
             i.e. PyTorch's default initialization, as the original.
     """
 
-    # the submodule the pseudo ground truth loss supervises
-    pseudo_label_branch = 'filter_module'
+    @property
+    def pseudo_label_branch(self) -> str:
+        """The submodule the pseudo ground truth loss supervises: the
+        filtering module (w) or the CAS module (the suppression CAS), after
+        ``loss.pseudo_gt_target``."""
+        target = getattr(self.loss_module, 'pseudo_gt_target',
+                         'foreground_weights')
+        return 'cas_module' if target == 'suppression_cas' \
+            else 'filter_module'
 
     def __init__(self,
                  num_classes: int = 20,
@@ -234,7 +243,7 @@ class BaSNetHead(BaseModule):
         Returns:
             dict[str, Tensor]: See :class:`BaSNetLoss`.
         """
-        score_base, _, score_supp, _, w = self(x, mask)
+        score_base, _, score_supp, cas_supp, w = self(x, mask)
         labels = stack_video_labels(data_samples, self.num_classes,
                                     x.device)
         # float32 losses (CUDA autocast refuses binary_cross_entropy)
@@ -246,7 +255,8 @@ class BaSNetHead(BaseModule):
                 mask=mask,
                 video_labels=labels,
                 pseudo_labels=stack_pseudo_labels(data_samples, mask),
-                fg_weight=data_samples[0].metainfo.get('fg_weight', None))
+                fg_weight=data_samples[0].metainfo.get('fg_weight', None),
+                cas_supp=cas_supp)
 
     def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
                        data_samples: Optional[SampleList] = None
@@ -287,4 +297,5 @@ class BaSNetHead(BaseModule):
             cas=scores['cas_supp'],
             video_score=scores['score_supp'],
             mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples))
+            seconds_per_snippet=snippet_durations(data_samples),
+            foreground=scores.get('foreground'))
