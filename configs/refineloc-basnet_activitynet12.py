@@ -2,9 +2,20 @@
 # BaS-Net settings (basnet_activitynet12.py) and the refinement are OURS
 # (no published settings for either): the refinement follows RefineLoc's
 # ActivityNet v1.2 recipe (fresh model each round, 20 % dropout, early
-# stop after 3 rounds without a better average mAP), with the pseudo
-# labels from BaS-Net's own post-processing of the training videos.
+# stop after 3 rounds without a better average mAP); the pseudo labels
+# as in refineloc-basnet_thumos.py (runs of w >= 0.5 for the video's
+# classes, supervising the suppression CAS logits).
 _base_ = ['./basnet_activitynet12.py']
+
+model = dict(
+    cls_head=dict(
+        loss=dict(
+            pseudo_gt_target='suppression_cas',
+            pseudo_gt_loss=dict(
+                type='PseudoGTLoss',
+                input_type='logits',
+                weighting='none',
+                loss_weight=1.0))))
 
 num_rounds = 50
 epochs_per_round = 5
@@ -22,7 +33,14 @@ custom_hooks = [
         generator=dict(
             type='PseudoGTGenerator',
             source='predictions',
-            post_processor=None,  # the model's own post-processing
+            # runs of the foreground weights w >= 0.5 (every class: the
+            # class filter below keeps the video's own)
+            post_processor=dict(
+                type='BaSNetPostProcessor',
+                activation='foreground',
+                class_thresh=0.0,
+                act_thresh=[0.5]),
+            video_label_classes_only=True,
             from_m_iterations=1,
             dropout=0.2))
 ]

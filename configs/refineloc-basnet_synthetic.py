@@ -17,7 +17,8 @@
 #   model's 21-way softmax rarely reaches 0.25), the original's activation
 #   thresholds 0:0.025:0.225 (measured best of the sets tried at T = 256).
 #
-# The refinement recipe (ours, each choice a key, measured in the docs):
+# The refinement recipe (refineloc-basnet_thumos.py's; ours, each choice a
+# key, measured in docs/basnet.md):
 # - the pseudo labels are cut from the foreground weights w of the round's
 #   model (runs of w >= 0.5 on the x24 upsampled grid, in seconds, mapped
 #   back to raw snippets), one threshold (no union over ten), kept only for
@@ -58,13 +59,6 @@ model = dict(
         in_channels=in_channels,
         cas_channels=64,
         filter_channels=32,
-        loss=dict(
-            pseudo_gt_target='suppression_cas',
-            pseudo_gt_loss=dict(
-                type='PseudoGTLoss',
-                input_type='logits',
-                weighting='none',
-                loss_weight=1.0)),
         post_processor=dict(
             class_thresh=0.1,
             act_thresh=[0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175,
