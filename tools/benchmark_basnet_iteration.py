@@ -16,10 +16,12 @@ module called once on ``x`` and once on ``w * x``; softmax of the top-k mean;
 BCE on the probabilities; norm loss; ``torch.optim.Adam`` with its default
 (non-fused) implementation, as the original).
 
-Each implementation runs in its own subprocess (so that the peak resident
-memory, ``ru_maxrss``, is its own), ``--warmup`` iterations then
-``--iters`` timed ones; the median and the peak RSS are printed, one line
-per implementation, and the ratio. Random inputs (the arithmetic does not
+Each implementation runs in its own subprocesses (so that the peak resident
+memory, ``ru_maxrss``, is its own), ``--repeats`` of them alternated with
+the other implementation's (a changing machine load hits both), each
+``--warmup`` iterations then ``--iters`` timed ones; the median of the
+pooled timed iterations and the peak RSS are printed, one line per
+implementation, and the ratio. Random inputs (the arithmetic does not
 depend on the values).
 
 Usage::
@@ -158,6 +160,8 @@ def parse_args(argv=None):
     parser.add_argument('--num-segments', type=int, default=750)
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=2,
+                        help='subprocesses per implementation, alternated')
     parser.add_argument('--impl', choices=('project', 'original', 'both'),
                         default='both')
     return parser.parse_args(argv)
@@ -177,7 +181,8 @@ def main(argv=None) -> None:
         print('RESULT ' + json.dumps(run_one(args)), flush=True)
         return
     results = {}
-    for impl in ('original', 'project'):
+    # alternated, twice each, so that a changing machine load hits both
+    for impl in ('original', 'project') * args.repeats:
         cmd = [sys.executable, __file__, '--impl', impl, '--config',
                args.config, '--batch', str(args.batch), '--num-segments',
                str(args.num_segments), '--iters', str(args.iters),
@@ -187,11 +192,18 @@ def main(argv=None) -> None:
         out = subprocess.run(cmd, check=True, capture_output=True,
                              text=True, env=os.environ.copy()).stdout
         line = [x for x in out.splitlines() if x.startswith('RESULT ')][-1]
-        results[impl] = json.loads(line[len('RESULT '):])
+        res = json.loads(line[len('RESULT '):])
+        if impl in results:  # pool the timed iterations of the repeats
+            res['times_s'] += results[impl]['times_s']
+            res['median_s'] = statistics.median(res['times_s'])
+            res['peak_rss_mib'] = max(res['peak_rss_mib'],
+                                      results[impl]['peak_rss_mib'])
+        results[impl] = res
     print(f'batch {args.batch}, T {args.num_segments}, D '
           f'{args.in_channels}, CAS {args.cas_channels}, filter '
           f'{args.filter_channels}, {results["project"]["threads"]} '
-          f'threads, {args.iters} timed iterations')
+          f'threads, {args.repeats} x {args.iters} timed iterations '
+          'each (alternated subprocesses)')
     for impl in ('original', 'project'):
         r = results[impl]
         print(f'{impl:9s} median {r["median_s"]:.3f} s/iteration, peak RSS '

@@ -213,17 +213,24 @@ class BaSNetHead(BaseModule):
         """
         # the convolutions may run under autocast (--amp); the outputs, the
         # top-k and the softmaxes are float32
-        # [B, D, T], contiguous (faster convolutions)
-        feats = unpack(x, mask).transpose(1, 2).contiguous()
-        valid = None if bool(mask.all()) else mask[:, None].to(feats.dtype)
+        full = bool(mask.all())
+        # [B, D, T], contiguous (faster convolutions); without padding the
+        # packed rows are already [B, T, D] (a view, no scatter)
+        padded = x.view(mask.shape + x.shape[1:]) if full \
+            else unpack(x, mask)
+        feats = padded.transpose(1, 2).contiguous()
+        valid = None if full else mask[:, None].to(feats.dtype)
         w = self.filter_module(feats).float()  # [B, 1, T]
         if valid is not None:
             w = w * valid
-        # both branches through the shared CAS module in one pass
-        both = self.cas_module(
-            torch.cat([feats, w.to(feats.dtype) * feats]),
-            None if valid is None else torch.cat([valid, valid]))
-        cas_base, cas_supp = both.float().transpose(1, 2).chunk(2)
+        # the branches through the shared CAS module one after the other,
+        # as the original: in one concatenated pass the base half would
+        # need the input gradient of the first convolution too (its input
+        # is concatenated with w * x, which needs it), which costs as much
+        # as that convolution's forward
+        cas_base = self.cas_module(feats, valid).float().transpose(1, 2)
+        cas_supp = self.cas_module(w.to(feats.dtype) * feats,
+                                   valid).float().transpose(1, 2)
         with no_autocast(cas_base):
             score_base = self.video_score(cas_base, mask)
             score_supp = self.video_score(cas_supp, mask)

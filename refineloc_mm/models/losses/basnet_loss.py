@@ -135,7 +135,8 @@ class BaSNetLoss(nn.Module):
             dict[str, Tensor]: Scalars ``base``, ``supp``, ``norm`` (the
             batch mean of sum_t |w_t|) and ``pseudo_gt``.
         """
-        if self.pseudo_gt_target == 'suppression_cas':
+        if self.pseudo_gt_target == 'suppression_cas' and \
+                pseudo_labels is not None:
             if cas_supp is None:
                 raise ValueError(
                     "BaSNetLoss(pseudo_gt_target='suppression_cas') needs "
