@@ -183,3 +183,21 @@ def test_synthetic_recipe_keys():
     assert cfg.model.cls_head.post_processor.act_thresh is not None
     assert cfg.train_dataloader.dataset.dataset.pipeline[1].num_segments \
         >= 256
+
+
+def test_base_branch_needs_no_input_gradient():
+    """Speed (issue 16, item 5): the base branch's CAS pass reads the raw
+    features, which need no gradient; only the suppression pass (w * x)
+    does. A single pass over both concatenated would need the input
+    gradient of the first (largest) convolution for the base half too."""
+    init_default_scope('mmaction')
+    head = MODELS.build(dict(type='BaSNetHead', num_classes=3,
+                             in_channels=6, cas_channels=8,
+                             filter_channels=4))
+    calls = []
+    head.cas_module.conv_1[0].register_forward_hook(
+        lambda mod, inp, out: calls.append(
+            (inp[0].shape[0], inp[0].requires_grad)))
+    x = torch.randn(2 * 10, 6)
+    head(x, torch.ones(2, 10, dtype=torch.bool))
+    assert calls == [(2, False), (2, True)]
