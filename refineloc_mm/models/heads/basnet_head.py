@@ -122,7 +122,9 @@ class BaSNetHead(BaseModule):
     cas_supp [B, T, C+1], w [B, T, 1])``.
 
     The pseudo ground truth of the refinement supervises the foreground
-    weights ``w`` (``filter_module``), see :class:`BaSNetLoss`.
+    weights ``w`` (``filter_module``) or the suppression CAS of the video's
+    labelled classes (``cas_module``), after the loss's
+    ``pseudo_gt_target`` (see :class:`BaSNetLoss`).
 
     Args:
         num_classes (int): Action classes C (no background). Defaults to 20.
@@ -143,8 +145,15 @@ class BaSNetHead(BaseModule):
             i.e. PyTorch's default initialization, as the original.
     """
 
-    # the submodule the pseudo ground truth loss supervises
-    pseudo_label_branch = 'filter_module'
+    @property
+    def pseudo_label_branch(self) -> str:
+        """The submodule the pseudo ground truth loss supervises: the
+        filtering module (w) or the CAS module (the suppression CAS), after
+        ``loss.pseudo_gt_target``."""
+        target = getattr(self.loss_module, 'pseudo_gt_target',
+                         'foreground_weights')
+        return 'cas_module' if target == 'suppression_cas' \
+            else 'filter_module'
 
     def __init__(self,
                  num_classes: int = 20,
@@ -204,17 +213,24 @@ class BaSNetHead(BaseModule):
         """
         # the convolutions may run under autocast (--amp); the outputs, the
         # top-k and the softmaxes are float32
-        # [B, D, T], contiguous (faster convolutions)
-        feats = unpack(x, mask).transpose(1, 2).contiguous()
-        valid = None if bool(mask.all()) else mask[:, None].to(feats.dtype)
+        full = bool(mask.all())
+        # [B, D, T], contiguous (faster convolutions); without padding the
+        # packed rows are already [B, T, D] (a view, no scatter)
+        padded = x.view(mask.shape + x.shape[1:]) if full \
+            else unpack(x, mask)
+        feats = padded.transpose(1, 2).contiguous()
+        valid = None if full else mask[:, None].to(feats.dtype)
         w = self.filter_module(feats).float()  # [B, 1, T]
         if valid is not None:
             w = w * valid
-        # both branches through the shared CAS module in one pass
-        both = self.cas_module(
-            torch.cat([feats, w.to(feats.dtype) * feats]),
-            None if valid is None else torch.cat([valid, valid]))
-        cas_base, cas_supp = both.float().transpose(1, 2).chunk(2)
+        # the branches through the shared CAS module one after the other,
+        # as the original: in one concatenated pass the base half would
+        # need the input gradient of the first convolution too (its input
+        # is concatenated with w * x, which needs it), which costs as much
+        # as that convolution's forward
+        cas_base = self.cas_module(feats, valid).float().transpose(1, 2)
+        cas_supp = self.cas_module(w.to(feats.dtype) * feats,
+                                   valid).float().transpose(1, 2)
         with no_autocast(cas_base):
             score_base = self.video_score(cas_base, mask)
             score_supp = self.video_score(cas_supp, mask)
@@ -234,7 +250,7 @@ class BaSNetHead(BaseModule):
         Returns:
             dict[str, Tensor]: See :class:`BaSNetLoss`.
         """
-        score_base, _, score_supp, _, w = self(x, mask)
+        score_base, _, score_supp, cas_supp, w = self(x, mask)
         labels = stack_video_labels(data_samples, self.num_classes,
                                     x.device)
         # float32 losses (CUDA autocast refuses binary_cross_entropy)
@@ -246,7 +262,8 @@ class BaSNetHead(BaseModule):
                 mask=mask,
                 video_labels=labels,
                 pseudo_labels=stack_pseudo_labels(data_samples, mask),
-                fg_weight=data_samples[0].metainfo.get('fg_weight', None))
+                fg_weight=data_samples[0].metainfo.get('fg_weight', None),
+                cas_supp=cas_supp)
 
     def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
                        data_samples: Optional[SampleList] = None
@@ -287,4 +304,5 @@ class BaSNetHead(BaseModule):
             cas=scores['cas_supp'],
             video_score=scores['score_supp'],
             mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples))
+            seconds_per_snippet=snippet_durations(data_samples),
+            foreground=scores.get('foreground'))

@@ -11,6 +11,12 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
 
+# pseudo_gt_target -> the PseudoGTLoss input_type it needs
+PSEUDO_GT_TARGETS = dict(foreground_weights='probs', suppression_cas='logits')
+TARGET_WORDS = dict(
+    foreground_weights='the foreground weights w, which are probabilities',
+    suppression_cas="the suppression CAS's logits")
+
 
 @MODELS.register_module()
 class BaSNetLoss(nn.Module):
@@ -24,35 +30,72 @@ class BaSNetLoss(nn.Module):
       instead of the original's 0 / 0);
     * ``loss_norm``: alpha times the batch mean of the L1 norm over time of
       the foreground weights, sum_t |w_t| over the real snippets;
-    * ``loss_pseudo_gt``: :class:`PseudoGTLoss` on the foreground weights
-      ``w`` (probabilities) with the pseudo labels; zero without them.
-      Ours: the original has no pseudo labels; RefineLoc's choice for a
-      sigmoid foreground output is a binary cross-entropy weighted by w_fg
-      (``sqrt_pos_weight``) with weight 2 (``alpha_pgt``), which the
-      recipes set.
+    * ``loss_pseudo_gt``: :class:`PseudoGTLoss` with the pseudo labels
+      on the output named by ``pseudo_gt_target``; zero without labels.
+      Ours: the original has no pseudo labels. Targets:
+
+      - ``'foreground_weights'``: the foreground weights ``w``
+        (probabilities, ``input_type='probs'``);
+      - ``'suppression_cas'``: the suppression branch's CAS logit of the
+        video's labelled classes (their max at every snippet), i.e. what
+        BaS-Net's test thresholds (``input_type='logits'``: a logit cannot
+        saturate). A snippet labelled background pushes every labelled
+        class's logit below 0, so that the test's min-max normalisation
+        (which clips its min at 0) puts it below every threshold.
 
     Args:
         alpha (float): Weight of the norm loss. Defaults to 1e-4 (the
             original).
         pseudo_gt_loss (dict): Config of :class:`PseudoGTLoss`;
-            ``input_type`` is always ``'probs'``. Defaults to an
-            unweighted BCE with weight 1.
+            ``input_type`` must be ``'probs'`` for ``'foreground_weights'``
+            and ``'logits'`` for ``'suppression_cas'`` (its default is set
+            from the target). Defaults to an unweighted BCE with weight 1.
+        pseudo_gt_target (str): What the pseudo labels supervise (above).
+            Defaults to ``'foreground_weights'``.
     """
 
     def __init__(self,
                  alpha: float = 1e-4,
                  pseudo_gt_loss: ConfigType = dict(
                      type='PseudoGTLoss', weighting='none',
-                     loss_weight=1.0)) -> None:
+                     loss_weight=1.0),
+                 pseudo_gt_target: str = 'foreground_weights') -> None:
         super().__init__()
-        self.alpha = alpha
-        pgt = dict(pseudo_gt_loss)
-        if pgt.setdefault('input_type', 'probs') != 'probs':
+        if pseudo_gt_target not in PSEUDO_GT_TARGETS:
             raise ValueError(
-                'BaSNetLoss supervises the foreground weights w, which are '
-                "probabilities: pseudo_gt_loss.input_type must be 'probs', "
-                f"got {pgt['input_type']!r}")
+                f'pseudo_gt_target must be one of {PSEUDO_GT_TARGETS}, '
+                f'got {pseudo_gt_target!r}')
+        self.alpha = alpha
+        self.pseudo_gt_target = pseudo_gt_target
+        expected = PSEUDO_GT_TARGETS[pseudo_gt_target]
+        pgt = dict(pseudo_gt_loss)
+        if pgt.setdefault('input_type', expected) != expected:
+            raise ValueError(
+                f"BaSNetLoss(pseudo_gt_target='{pseudo_gt_target}') "
+                f"supervises {TARGET_WORDS[pseudo_gt_target]}: "
+                f"pseudo_gt_loss.input_type must be '{expected}', got "
+                f"{pgt['input_type']!r}")
         self.pseudo_gt_loss = MODELS.build(pgt)
+
+    @staticmethod
+    def labelled_class_logit(cas: torch.Tensor,
+                             video_labels: torch.Tensor) -> torch.Tensor:
+        """Per snippet, the max CAS logit over the video's labelled classes.
+
+        Args:
+            cas (Tensor): [B, T, C + 1] CAS logits.
+            video_labels (Tensor): [B, C] multi-hot. A video without any
+                label takes the max over all C action classes.
+
+        Returns:
+            Tensor: [B, T].
+        """
+        num_classes = video_labels.shape[1]
+        labelled = video_labels > 0
+        labelled = labelled | ~labelled.any(1, keepdim=True)
+        logits = cas[..., :num_classes].masked_fill(
+            ~labelled[:, None], float('-inf'))
+        return logits.amax(-1)
 
     @staticmethod
     def video_bce(score: torch.Tensor, labels: torch.Tensor,
@@ -71,7 +114,9 @@ class BaSNetLoss(nn.Module):
               mask: torch.Tensor,
               video_labels: torch.Tensor,
               pseudo_labels: Optional[torch.Tensor] = None,
-              fg_weight: Optional[float] = None) -> Dict[str, torch.Tensor]:
+              fg_weight: Optional[float] = None,
+              cas_supp: Optional[torch.Tensor] = None
+              ) -> Dict[str, torch.Tensor]:
         """The unweighted terms (``base``, ``supp``, ``norm``) and the
         pseudo ground truth loss (with its ``loss_weight``).
 
@@ -83,16 +128,27 @@ class BaSNetLoss(nn.Module):
             video_labels (Tensor): [B, C] multi-hot.
             pseudo_labels (Tensor, optional): [B, T] long in {-1, 0, 1}.
             fg_weight (float, optional): w_fg of the pseudo labels.
+            cas_supp (Tensor, optional): [B, T, C + 1] suppression-branch
+                CAS logits; needed for ``pseudo_gt_target='suppression_cas'``.
 
         Returns:
             dict[str, Tensor]: Scalars ``base``, ``supp``, ``norm`` (the
             batch mean of sum_t |w_t|) and ``pseudo_gt``.
         """
+        if self.pseudo_gt_target == 'suppression_cas' and \
+                pseudo_labels is not None:
+            if cas_supp is None:
+                raise ValueError(
+                    "BaSNetLoss(pseudo_gt_target='suppression_cas') needs "
+                    'cas_supp')
+            pgt_input = self.labelled_class_logit(cas_supp, video_labels)
+        else:
+            pgt_input = fore_weights
         return dict(
             base=self.video_bce(score_base, video_labels, 1.),
             supp=self.video_bce(score_supp, video_labels, 0.),
             norm=(fore_weights.abs() * mask).sum(1).mean(),
-            pseudo_gt=self.pseudo_gt_loss(fore_weights, pseudo_labels, mask,
+            pseudo_gt=self.pseudo_gt_loss(pgt_input, pseudo_labels, mask,
                                           fg_weight))
 
     def forward(self, **kwargs) -> Dict[str, torch.Tensor]:

@@ -23,6 +23,12 @@ Per video (of T snippets, each ``seconds_per_snippet`` long):
    (last + 1) * f, f = seconds_per_snippet / scale;
 5. per-class NMS at IoU 0.7 over the proposals of all thresholds.
 
+What the thresholds cut (``activation``) is ours to choose: ``'cas'``
+(the original: the normalised suppression CAS of each predicted class),
+``'foreground'`` (the foreground weights w of the filtering module, the
+same map for every predicted class; used to cut the refinement's pseudo
+labels from w) or ``'cas_x_foreground'`` (the normalised CAS times w).
+
 Quirks of the original kept behind keys whose defaults reproduce it
 (``binarize_scores``, ``nms_plus_one``: the NMS counts an interval's length
 as end - start + 1 although times are in seconds;
@@ -38,6 +44,9 @@ import torch
 from scipy.interpolate import interp1d
 
 from mmaction.registry import TASK_UTILS
+
+# what the activation thresholds cut (BaSNetPostProcessor.activation)
+ACTIVATIONS = ('cas', 'foreground', 'cas_x_foreground')
 
 
 def minmax_norm(cas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -184,6 +193,9 @@ class BaSNetPostProcessor:
             predicted class is 0 (the original). Defaults to True.
         drop_if_only_position_zero (bool): No proposal from a class whose
             only positive position is 0 (the original). Defaults to True.
+        activation (str): The map the activation thresholds cut, see the
+            module docstring: ``'cas'`` (the original), ``'foreground'``
+            or ``'cas_x_foreground'``. Defaults to ``'cas'``.
     """
 
     def __init__(self,
@@ -196,9 +208,14 @@ class BaSNetPostProcessor:
                  binarize_scores: bool = True,
                  nms_plus_one: bool = True,
                  drop_if_only_class_zero: bool = True,
-                 drop_if_only_position_zero: bool = True) -> None:
+                 drop_if_only_position_zero: bool = True,
+                 activation: str = 'cas') -> None:
         if scale < 1:
             raise ValueError(f'scale must be >= 1, got {scale}')
+        if activation not in ACTIVATIONS:
+            raise ValueError(f'activation must be one of {ACTIVATIONS}, '
+                             f'got {activation!r}')
+        self.activation = activation
         self.class_thresh = class_thresh
         self.act_thresh = np.arange(0.0, 0.25, 0.025) if act_thresh is None \
             else np.asarray(act_thresh, dtype=np.float64)
@@ -219,7 +236,8 @@ class BaSNetPostProcessor:
         return pred
 
     def proposals(self, cas_norm: np.ndarray, video_score: np.ndarray,
-                  seconds_per_snippet: float) -> np.ndarray:
+                  seconds_per_snippet: float,
+                  foreground: Optional[np.ndarray] = None) -> np.ndarray:
         """Proposals of one video before the NMS, in the original's order.
 
         Args:
@@ -227,6 +245,8 @@ class BaSNetPostProcessor:
                 action classes (float32).
             video_score (np.ndarray): [C] video scores.
             seconds_per_snippet (float): Seconds of one of the T snippets.
+            foreground (np.ndarray, optional): [T] foreground weights w;
+                needed unless ``activation='cas'``.
 
         Returns:
             np.ndarray: [M, 4] float64 (t_start, t_end, class, score).
@@ -236,7 +256,17 @@ class BaSNetPostProcessor:
             return np.zeros((0, 4))
         class_score = np.ones(len(pred)) if self.binarize_scores \
             else video_score[pred].astype(np.float64)
-        up = upgrade_resolution(cas_norm[:, pred], self.scale)
+        if self.activation == 'cas':
+            act = cas_norm[:, pred]
+        else:
+            if foreground is None:
+                raise ValueError(
+                    f"BaSNetPostProcessor(activation='{self.activation}') "
+                    'needs the foreground weights w')
+            w = np.asarray(foreground, np.float32)[:, None]
+            act = np.repeat(w, len(pred), 1) \
+                if self.activation == 'foreground' else cas_norm[:, pred] * w
+        up = upgrade_resolution(act, self.scale)
         props = oic_proposals(up, self.act_thresh, class_score,
                               self.lambda_, self.gamma,
                               self.drop_if_only_position_zero)
@@ -261,7 +291,9 @@ class BaSNetPostProcessor:
 
     def __call__(self, cas: torch.Tensor, video_score: torch.Tensor,
                  mask: torch.Tensor,
-                 seconds_per_snippet: Sequence[float]) -> List[np.ndarray]:
+                 seconds_per_snippet: Sequence[float],
+                 foreground: Optional[torch.Tensor] = None
+                 ) -> List[np.ndarray]:
         """Segments of a batch.
 
         Args:
@@ -270,6 +302,8 @@ class BaSNetPostProcessor:
                 scores.
             mask (Tensor): [B, T] bool, True on real snippets.
             seconds_per_snippet (Sequence[float]): Per video.
+            foreground (Tensor, optional): [B, T] foreground weights w
+                (read unless ``activation='cas'``).
 
         Returns:
             list[np.ndarray]: Per video, [M_i, 4] float64 rows
@@ -281,8 +315,13 @@ class BaSNetPostProcessor:
         norm = norm.cpu().numpy()
         scores = video_score[:, :num_classes].float().cpu().numpy()
         lengths = mask.sum(1).tolist()
+        fg = [None] * len(lengths)
+        if self.activation != 'cas' and foreground is not None:
+            fg = foreground.float().cpu().numpy()
         return [
             self.nms(self.proposals(norm[b, :lengths[b]], scores[b],
-                                    float(seconds_per_snippet[b])))
+                                    float(seconds_per_snippet[b]),
+                                    None if fg[b] is None else
+                                    fg[b][:lengths[b]]))
             for b in range(len(lengths))
         ]
