@@ -2,18 +2,16 @@
 """DELU's training batches (``wsad_dataset.SampleDataset.load_data`` of
 ``MengyuanChen21/ECCV2022-DELU`` @ a60e46d, from CO2-Net): pairs of
 distinct videos sharing a class, then random videos."""
-import math
-from typing import Iterator, List, Optional
+from typing import List
 
 import numpy as np
-from mmengine.dist import get_dist_info, sync_random_seed
-from torch.utils.data import BatchSampler, Sampler
 
 from mmaction.registry import DATA_SAMPLERS
+from .same_class_batch_sampler import SameClassPairBatchSampler
 
 
 @DATA_SAMPLERS.register_module()
-class DELUBatchSampler(BatchSampler):
+class DELUBatchSampler(SameClassPairBatchSampler):
     """Batches of ``num_similar`` random classes x 2 distinct videos of
     that class, followed by ``batch_size - 2 * num_similar`` random videos
     (DELU: 3 x 2 + 4 = 10), drawn with the original's calls in its order
@@ -50,43 +48,22 @@ class DELUBatchSampler(BatchSampler):
         drop_last (bool): Unused (every batch is full).
     """
 
-    def __init__(self,
-                 sampler: Sampler,
-                 batch_size: int = 10,
-                 num_similar: int = 3,
-                 num_batches: Optional[int] = None,
-                 drop_last: bool = False) -> None:
+    def check_sizes(self, batch_size: int, num_similar: int) -> None:
+        """``0 <= num_similar`` (0: random videos only), ``2 *
+        num_similar <= batch_size`` and ``batch_size >= 1``."""
         if num_similar < 0 or batch_size < 2 * num_similar or batch_size < 1:
             raise ValueError(
                 f'batch_size ({batch_size}) must hold num_similar '
                 f'({num_similar}) pairs of videos')
-        dataset = getattr(sampler, 'dataset', None)
-        if dataset is None:
-            raise ValueError(
-                'DELUBatchSampler needs a sampler with a `dataset` (e.g. '
-                f"dict(type='DefaultSampler')), got {type(sampler).__name__}")
-        self.sampler = sampler
-        self.batch_size = batch_size
-        self.num_similar = num_similar
-        self.drop_last = drop_last
-        self.dataset_size = len(dataset)
-        if num_batches is None:
-            num_batches = math.ceil(self.dataset_size / batch_size)
-        if num_batches < 1:
-            raise ValueError(f'num_batches must be >= 1, got {num_batches}')
-        self.num_batches = num_batches
-        rank, world_size = get_dist_info()
-        self.rank = getattr(sampler, 'rank', rank)
-        self.world_size = getattr(sampler, 'world_size', world_size)
-        seed = getattr(sampler, 'seed', None)
-        self.seed = sync_random_seed() if seed is None else seed
-        self._epoch = 0
+
+    def build_class_index(self, dataset) -> None:
+        """``class_videos``: :meth:`index_classes` of the dataset's labels."""
         labels = [
             list(dataset.get_data_info(i)['labels'])
             for i in range(self.dataset_size)
         ]
         self.class_videos = self.index_classes(labels)
-        if num_similar and not self.class_videos:
+        if self.num_similar and not self.class_videos:
             raise ValueError(
                 'DELUBatchSampler: no class has 2 training videos, no pair '
                 'can be drawn (set num_similar=0 to draw random videos only)')
@@ -133,33 +110,12 @@ class DELUBatchSampler(BatchSampler):
                           self.batch_size - 2 * self.num_similar).tolist()
         return np.asarray(idx, dtype=np.int64)
 
-    @property
-    def epoch(self) -> int:
-        """The wrapped sampler's epoch (set by ``DistSamplerSeedHook``)."""
-        return getattr(self.sampler, 'epoch', self._epoch)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch (also on the wrapped sampler if it has one)."""
-        self._epoch = epoch
-        if hasattr(self.sampler, 'set_epoch'):
-            self.sampler.set_epoch(epoch)
-
-    def epoch_batches(self, epoch: Optional[int] = None) -> np.ndarray:
-        """Every batch of an epoch, all ranks together.
+    def draw_epoch(self, seed: int, total: int) -> np.ndarray:
+        """``total`` batches of :meth:`draw_batch` from
+        ``np.random.RandomState(seed % 2**32)``.
 
         Returns:
-            np.ndarray: [ceil(num_batches / W) * W, batch_size] int64.
+            np.ndarray: [total, batch_size] int64.
         """
-        epoch = self.epoch if epoch is None else epoch
-        rng = np.random.RandomState((self.seed + epoch) % 2**32)
-        total = len(self) * self.world_size
+        rng = np.random.RandomState(seed % 2**32)
         return np.stack([self.draw_batch(rng) for _ in range(total)])
-
-    def __iter__(self) -> Iterator[List[int]]:
-        batches = self.epoch_batches()[self.rank::self.world_size]
-        for batch in batches:
-            yield batch.tolist()
-
-    def __len__(self) -> int:
-        """Batches of this rank per epoch."""
-        return math.ceil(self.num_batches / self.world_size)

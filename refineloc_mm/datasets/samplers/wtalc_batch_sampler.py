@@ -2,18 +2,14 @@
 """W-TALC's training batches (``video_dataset.load_data`` of
 ``sujoyp/wtalc-pytorch``): pairs of videos sharing a class, then random
 videos."""
-import math
-from typing import Iterator, List, Optional
-
 import numpy as np
-from mmengine.dist import get_dist_info, sync_random_seed
-from torch.utils.data import BatchSampler, Sampler
 
 from mmaction.registry import DATA_SAMPLERS
+from .same_class_batch_sampler import SameClassPairBatchSampler
 
 
 @DATA_SAMPLERS.register_module()
-class WTALCBatchSampler(BatchSampler):
+class WTALCBatchSampler(SameClassPairBatchSampler):
     """Batches of ``num_similar`` random classes x 2 videos that share the
     class, followed by ``batch_size - 2 * num_similar`` random videos (W-TALC:
     3 x 2 + 4 = 10), as the original draws them: the classes, the two
@@ -58,40 +54,14 @@ class WTALCBatchSampler(BatchSampler):
             ``BatchSampler`` signature.
     """
 
-    def __init__(self,
-                 sampler: Sampler,
-                 batch_size: int = 10,
-                 num_similar: int = 3,
-                 num_batches: Optional[int] = None,
-                 drop_last: bool = False) -> None:
+    def check_sizes(self, batch_size: int, num_similar: int) -> None:
+        """``1 <= num_similar`` and ``2 * num_similar <= batch_size``."""
         if num_similar < 1 or batch_size < 2 * num_similar:
             raise ValueError(
                 f'batch_size ({batch_size}) must hold num_similar '
                 f'({num_similar}) >= 1 pairs of videos')
-        dataset = getattr(sampler, 'dataset', None)
-        if dataset is None:
-            raise ValueError(
-                'WTALCBatchSampler needs a sampler with a `dataset` (e.g. '
-                f"dict(type='DefaultSampler')), got {type(sampler).__name__}")
-        self.sampler = sampler
-        self.batch_size = batch_size
-        self.num_similar = num_similar
-        self.drop_last = drop_last
-        self.dataset_size = len(dataset)
-        if num_batches is None:
-            num_batches = math.ceil(self.dataset_size / batch_size)
-        if num_batches < 1:
-            raise ValueError(f'num_batches must be >= 1, got {num_batches}')
-        self.num_batches = num_batches
-        rank, world_size = get_dist_info()
-        self.rank = getattr(sampler, 'rank', rank)
-        self.world_size = getattr(sampler, 'world_size', world_size)
-        seed = getattr(sampler, 'seed', None)
-        self.seed = sync_random_seed() if seed is None else seed
-        self._epoch = 0
-        self._index_classes(dataset)
 
-    def _index_classes(self, dataset) -> None:
+    def build_class_index(self, dataset) -> None:
         """Videos of each class, flat and sorted by class."""
         video, cls = [], []
         for i in range(self.dataset_size):
@@ -108,27 +78,15 @@ class WTALCBatchSampler(BatchSampler):
             cls[order], return_index=True, return_counts=True)
         self.class_starts, self.class_counts = starts, counts
 
-    @property
-    def epoch(self) -> int:
-        """The wrapped sampler's epoch (set by ``DistSamplerSeedHook``)."""
-        return getattr(self.sampler, 'epoch', self._epoch)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch (also on the wrapped sampler if it has one)."""
-        self._epoch = epoch
-        if hasattr(self.sampler, 'set_epoch'):
-            self.sampler.set_epoch(epoch)
-
-    def epoch_batches(self, epoch: Optional[int] = None) -> np.ndarray:
-        """Every batch of an epoch, all ranks together.
+    def draw_epoch(self, seed: int, total: int) -> np.ndarray:
+        """``total`` batches from ``np.random.default_rng(seed)``, all at
+        once: classes, the two videos of each pair and the random videos
+        uniformly with replacement.
 
         Returns:
-            np.ndarray: [ceil(num_batches / W) * W, batch_size] int64
-            dataset indices.
+            np.ndarray: [total, batch_size] int64 dataset indices.
         """
-        epoch = self.epoch if epoch is None else epoch
-        rng = np.random.default_rng(self.seed + epoch)
-        total = len(self) * self.world_size
+        rng = np.random.default_rng(seed)
         picked = rng.integers(len(self.classes), size=(total,
                                                        self.num_similar))
         offset = rng.random((total, self.num_similar, 2))
@@ -140,12 +98,3 @@ class WTALCBatchSampler(BatchSampler):
             self.dataset_size,
             size=(total, self.batch_size - 2 * self.num_similar))
         return np.concatenate([pairs, others], 1).astype(np.int64)
-
-    def __iter__(self) -> Iterator[List[int]]:
-        batches = self.epoch_batches()[self.rank::self.world_size]
-        for batch in batches:
-            yield batch.tolist()
-
-    def __len__(self) -> int:
-        """Batches of this rank per epoch."""
-        return math.ceil(self.num_batches / self.world_size)
