@@ -2,7 +2,7 @@
 """Tensor helpers shared by the heads of every base model: padded/packed
 snippet layouts, masks, pseudo labels of a batch and the autocast policy
 (only the snippet networks run in reduced precision)."""
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -118,14 +118,22 @@ def stack_pseudo_labels(data_samples: SampleList,
     return out
 
 
-def stack_video_labels(data_samples: SampleList, num_classes: int,
+def stack_video_labels(data_samples: SampleList,
+                       num_classes: int,
                        device: torch.device,
-                       dtype: torch.dtype = torch.float32) -> torch.Tensor:
+                       dtype: torch.dtype = torch.float32,
+                       require_label: Optional[str] = None) -> torch.Tensor:
     """Multi-hot video labels [B, N] of a batch, checked against the
     head's ``num_classes``.
 
+    Args:
+        require_label (str, optional): What needs at least one class per
+            video (e.g. ``"W-TALC's MIL loss needs"``), named in the error
+            if a video has none; None: videos without a class are allowed.
+
     Raises:
-        ValueError: A label of another width, naming the video.
+        ValueError: A label of another width, naming the video; a video
+            without a class (with ``require_label``), naming the videos.
     """
     labels = torch.stack([ds.gt_label for ds in data_samples]).to(
         device=device, dtype=dtype)
@@ -135,7 +143,38 @@ def stack_video_labels(data_samples: SampleList, num_classes: int,
             f'{labels.shape[1]}-class label, but the head has '
             f'num_classes={num_classes}; set the dataset classes '
             'and model.cls_head.num_classes consistently.')
+    if require_label is not None:
+        empty = (labels.sum(1) <= 0).nonzero().flatten().tolist()
+        if empty:
+            names = [data_samples[i].metainfo.get('video_name') for i in empty]
+            raise ValueError(
+                f'videos {names} have no action label: {require_label} '
+                'at least one class per training video.')
     return labels
+
+
+def topk_counts(mask: torch.Tensor, divisor: int = 8,
+                rounding: str = 'ceil') -> torch.Tensor:
+    """k of the top-k pooling per video: ``T_i / divisor`` rounded.
+
+    W-TALC rounds up in its MIL loss and video score (``ceil(T/8)``) and
+    down in its test-time class filter (``int(T/8)``, 0 for T < 8); DELU's
+    ``'eighth'`` video score rounds up.
+
+    Args:
+        mask (Tensor): [B, T] bool, True on real snippets.
+        divisor (int): Defaults to 8 (W-TALC's).
+        rounding (str): ``'ceil'`` or ``'floor'``.
+
+    Returns:
+        Tensor: [B] long.
+    """
+    lengths = mask.sum(1)
+    if rounding == 'ceil':
+        return torch.div(lengths + divisor - 1, divisor, rounding_mode='floor')
+    if rounding == 'floor':
+        return torch.div(lengths, divisor, rounding_mode='floor')
+    raise ValueError(f"rounding must be 'ceil' or 'floor', got {rounding!r}")
 
 
 def topk_mean_over_time(scores: torch.Tensor, mask: torch.Tensor,

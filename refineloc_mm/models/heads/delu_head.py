@@ -53,7 +53,7 @@ from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..snippet_ops import (no_autocast, snippet_durations,
                            stack_pseudo_labels, stack_video_labels,
-                           topk_mean_over_time, unpack)
+                           topk_counts, topk_mean_over_time, unpack)
 
 PSEUDO_GT_TARGETS = ('stream_logits', 'attn')
 
@@ -338,20 +338,8 @@ class DELUHead(BaseModule):
         if self.video_score_topk == 'one':
             k = torch.ones_like(lengths)
         else:
-            k = torch.div(lengths + 7, 8, rounding_mode='floor')
+            k = topk_counts(mask, 8, 'ceil')
         return torch.softmax(topk_mean_over_time(cas, mask, k), dim=-1)
-
-    def _labels(self, data_samples: SampleList,
-                like: torch.Tensor) -> torch.Tensor:
-        labels = stack_video_labels(data_samples, self.num_classes,
-                                    like.device, like.dtype)
-        empty = (labels.sum(1) <= 0).nonzero().flatten().tolist()
-        if empty:
-            names = [data_samples[i].metainfo.get('video_name') for i in empty]
-            raise ValueError(
-                f'videos {names} have no action label: DELU\'s losses need '
-                'at least one class per training video.')
-        return labels
 
     def loss(self, x: torch.Tensor, mask: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
@@ -370,7 +358,9 @@ class DELUHead(BaseModule):
             dict[str, Tensor]: See :class:`DELULoss`.
         """
         out = self(x, mask)
-        labels = self._labels(data_samples, out['cas'])
+        labels = stack_video_labels(
+            data_samples, self.num_classes, out['cas'].device,
+            out['cas'].dtype, require_label="DELU's losses need")
         pseudo = stack_pseudo_labels(data_samples, mask)
         fg_weight = data_samples[0].metainfo.get('fg_weight', None)
         if self.pseudo_gt_target == 'stream_logits':

@@ -42,10 +42,9 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..losses.mil_loss import topk_counts
 from ..snippet_ops import (autocast_input, no_autocast, snippet_durations,
                            stack_pseudo_labels, stack_video_labels,
-                           topk_mean_over_time, unpack)
+                           topk_counts, topk_mean_over_time, unpack)
 from .refineloc_head import SnippetMLP
 
 ATTENTION_KEYS = ('num_layers', 'detach_embedding')
@@ -196,18 +195,6 @@ class WTALCHead(BaseModule):
         return topk_mean_over_time(
             cas, mask, topk_counts(mask, self.topk_divisor, 'ceil'))
 
-    def _labels(self, data_samples: SampleList,
-                like: torch.Tensor) -> torch.Tensor:
-        labels = stack_video_labels(data_samples, self.num_classes,
-                                    like.device, like.dtype)
-        empty = (labels.sum(1) <= 0).nonzero().flatten().tolist()
-        if empty:
-            names = [data_samples[i].metainfo.get('video_name') for i in empty]
-            raise ValueError(
-                f'videos {names} have no action label: W-TALC\'s MIL loss '
-                'needs at least one class per training video.')
-        return labels
-
     def loss(self, x: torch.Tensor, mask: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """Loss of a batch.
@@ -226,7 +213,9 @@ class WTALCHead(BaseModule):
         """
         outputs = self(x, mask)
         h, cas = outputs[0], outputs[1]
-        labels = self._labels(data_samples, cas)
+        labels = stack_video_labels(
+            data_samples, self.num_classes, cas.device, cas.dtype,
+            require_label="W-TALC's MIL loss needs")
         pseudo = stack_pseudo_labels(data_samples, mask)
         labelled = pseudo is not None and bool(((pseudo >= 0) & mask).any())
         with no_autocast(cas):

@@ -1,7 +1,7 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """W-TALC's multiple-instance learning (MIL) loss (Paul et al., ECCV 2018,
-``train.MILL`` of ``sujoyp/wtalc-pytorch``), and the top-k temporal
-pooling shared by W-TALC's loss, video score and post-processing."""
+``train.MILL`` of ``sujoyp/wtalc-pytorch``). Its top-k counts
+(:func:`topk_counts`) live in ``snippet_ops`` and are re-exported here."""
 from typing import Optional
 
 import torch
@@ -9,31 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmaction.registry import MODELS
-from ..snippet_ops import topk_mean_over_time
-
-
-
-def topk_counts(mask: torch.Tensor, divisor: int = 8,
-                rounding: str = 'ceil') -> torch.Tensor:
-    """k of W-TALC's top-k pooling per video: ``T_i / divisor`` rounded.
-
-    W-TALC rounds up in its MIL loss and video score (``ceil(T/8)``) and
-    down in its test-time class filter (``int(T/8)``, 0 for T < 8).
-
-    Args:
-        mask (Tensor): [B, T] bool, True on real snippets.
-        divisor (int): Defaults to 8 (W-TALC's).
-        rounding (str): ``'ceil'`` or ``'floor'``.
-
-    Returns:
-        Tensor: [B] long.
-    """
-    lengths = mask.sum(1)
-    if rounding == 'ceil':
-        return torch.div(lengths + divisor - 1, divisor, rounding_mode='floor')
-    if rounding == 'floor':
-        return torch.div(lengths, divisor, rounding_mode='floor')
-    raise ValueError(f"rounding must be 'ceil' or 'floor', got {rounding!r}")
+from ..snippet_ops import topk_counts, topk_mean_over_time
 
 
 @MODELS.register_module()
