@@ -60,10 +60,16 @@ pytest.skip('no data', allow_module_level=True)
     assert 'for other reasons' in proc.stdout and 'no data' in proc.stdout
 
 
-def test_missing_fixture_file_fails(tmp_path):
+def test_missing_fixture_file_fails(tmp_path, request):
     """``require`` (behind reference_dir, annotations_dir and
     reference_checkpoint) fails the test, naming the path."""
-    from conftest import require
+    # tests/conftest.py as pytest loaded it (``import conftest`` would give
+    # whichever conftest.py of the tiers was imported last)
+    require = next(
+        plugin.require
+        for plugin in request.config.pluginmanager.get_plugins()
+        if Path(getattr(plugin, '__file__', None) or '.').resolve() ==
+        CONFTEST)
     missing = tmp_path / 'reference_fixtures.json'
     with pytest.raises(pytest.fail.Exception, match=str(missing)):
         require(missing)
