@@ -1,6 +1,2 @@
-# RefineLoc, THUMOS14, I3D features in the reference layout (HDF5 + CSV):
-# the authors' best setting (METHOD.md).
-_base_ = [
-    '_base_/recipes/refineloc_thumos14_i3d.py',
-    '_base_/datasets/thumos14_features.py'
-]
+# Kept for the design card: configs/refineloc/refineloc_i3d_50x100e_thumos14.py
+_base_ = ['./refineloc/refineloc_i3d_50x100e_thumos14.py']

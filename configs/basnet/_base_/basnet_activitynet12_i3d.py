@@ -1,0 +1,34 @@
+# BaS-Net alone on ActivityNet v1.2 (I3D, both streams). The original
+# repository has THUMOS14 settings only: everything that differs from
+# recipes/basnet_thumos14_i3d.py is OURS, not the authors': 100 classes,
+# num_segments = 50 (set in the leaf config; the 4702 training videos of
+# annotations/activitynet_v1-2 have 201 snippets of 16 frames on average,
+# median 188, and long actions), about 1500 iterations of batch 16 as on
+# THUMOS14 (294 batches per epoch, so 5 epochs = 1470 iterations), the
+# same optimizer and the same post-processing thresholds (not tuned).
+_base_ = [
+    './basnet_i3d.py', '../../_base_/schedules/adam_refinement.py',
+    '../../_base_/default_runtime.py'
+]
+
+model = dict(
+    cls_head=dict(
+        num_classes=100,
+        in_channels=2048,
+        # ours: RefineLoc's ActivityNet v1.2 pseudo ground truth loss
+        # weight (alpha_pgt = 4, unweighted)
+        loss=dict(pseudo_gt_loss=dict(weighting='none', loss_weight=4.0))))
+
+# BaS-Net alone: one round (no pseudo labels) of 5 epochs; a refinement
+# config on top of it changes num_rounds
+train_cfg = dict(num_rounds=1, epochs_per_round=5)
+# pseudo labels, once a refinement config adds rounds: BaS-Net's own
+# post-processing of the training videos, scored in batches of 16
+default_hooks = dict(
+    pseudo_labels=dict(
+        batch_size=16, generator=dict(source='predictions',
+                                      post_processor=None)))
+optim_wrapper = dict(
+    optimizer=dict(
+        type='Adam', lr=1e-4, betas=(0.9, 0.999), weight_decay=5e-4,
+        fused=True))

@@ -1,0 +1,39 @@
+# RefineLoc on top of BaS-Net, ActivityNet v1.2 (I3D, RGB + flow). Both the
+# BaS-Net settings (basnet_activitynet12.py) and the refinement are OURS
+# (no published settings for either): the refinement follows RefineLoc's
+# ActivityNet v1.2 recipe (fresh model each round, 20 % dropout, early
+# stop after 3 rounds without a better average mAP); the pseudo labels
+# as in refineloc-basnet_thumos.py (runs of w >= 0.5 for the video's
+# classes, supervising the suppression CAS logits).
+_base_ = ['./basnet_i3d_1x5e_activitynet12.py']
+
+model = dict(
+    cls_head=dict(
+        loss=dict(
+            pseudo_gt_target='suppression_cas',
+            pseudo_gt_loss=dict(
+                type='PseudoGTLoss',
+                input_type='logits',
+                weighting='none',
+                loss_weight=1.0))))
+
+# BaS-Net alone is one round of 5 epochs (its RefinementLoop): here
+# up to 50 of them
+train_cfg = dict(num_rounds=50, best_metric='average_mAP', early_stop_rounds=3)
+default_hooks = dict(
+    checkpoint=dict(interval='round'),
+    pseudo_labels=dict(
+        batch_size=16,
+        generator=dict(
+            source='predictions',
+            # runs of the foreground weights w >= 0.5 (every class: the
+            # class filter below keeps the video's own)
+            post_processor=dict(
+                _delete_=True,
+                type='BaSNetPostProcessor',
+                activation='foreground',
+                class_thresh=0.0,
+                act_thresh=[0.5]),
+            video_label_classes_only=True,
+            from_m_iterations=1,
+            dropout=0.2)))

@@ -1,0 +1,28 @@
+# RefineLoc on top of DELU, ActivityNet v1.2 (I3D, RGB + flow). DELU's
+# settings: configs/delu_activitynet12.py (partly the original's
+# ActivityNet script, partly ours); the refinement is OURS, from RefineLoc's
+# ActivityNet v1.2 recipe (fresh model each round, 20 % dropout, early
+# stop after 3 rounds without a better average mAP), with the pseudo labels
+# from DELU's attention with RefineLoc's thresholds (the `attention` source,
+# chosen on the synthetic set, see docs/delu.md).
+_base_ = ['./delu_i3d_1x110e_activitynet12.py']
+
+train_cfg = dict(
+    _delete_=True,
+    type='RefinementLoop',
+    num_rounds=10,
+    epochs_per_round=110,
+    best_metric='average_mAP',
+    early_stop_rounds=3)
+default_hooks = dict(
+    checkpoint=dict(interval='round'),
+    pseudo_labels=dict(
+        batch_size=16,
+        generator=dict(
+            # chosen on the synthetic set (docs/delu.md): DELU's attention
+            # with RefineLoc's thresholds (the generator's defaults: attn >
+            # 0.92 on the top-2 classes, padding 2); source='predictions'
+            # (no thresholds given): DELU's own proposals
+            source='attention',
+            from_m_iterations=1,
+            dropout=0.2)))

@@ -1,0 +1,67 @@
+# RefineLoc on top of DELU on the embedded synthetic THUMOS14-shaped set
+# (tools/data/generate_synthetic.py --out-dir data/synthetic: 200 training
+# and 212 test videos), 4 refinement rounds.
+#
+# Shrunk to train in minutes on 2 CPU cores (the THUMOS14 configs keep the
+# authors' settings): one 1024-wide half of the features (stream 1; DELU's
+# two "streams" are then its two 512-wide halves) instead of 2048;
+# attention blocks of width 64 (instead of 512); bit-wise convolutions of
+# kernel 1 (instead of 3); fusion width 256 (instead of the input width);
+# classifier width 128 (instead of 2048); fusion / classifier dropout 0.2
+# (instead of 0.7: with 0.7 the shrunk model memorizes the 200 training
+# videos and stays at chance on the test videos, see docs/delu.md);
+# training videos resampled to 64 snippets (instead of 320); rounds of 6
+# epochs of 25 batches (150 iterations of batch 10 instead of 5000; the
+# curriculum's max_iter follows); Adam lr 1e-3 (instead of 5e-5) so that
+# so few iterations learn; test and scoring batches of 4 videos. Losses,
+# post-processing and the refinement (the `attention` source) as in
+# refineloc-delu_thumos14.py.
+_base_ = ['./refineloc-delu_i3d_10x100e_thumos14.py']
+
+data_root = 'data/synthetic'
+max_seqlen = 64
+iterations_per_epoch = 25
+features = dict(data_root=data_root, stream=1, in_channels=1024)
+train_pipeline = [
+    dict(type='LoadSnippetFeatures'),
+    dict(type='RandomPerturbSnippets', num_segments=max_seqlen),
+    dict(type='PackSnippetInputs')
+]
+train_dataloader = dict(
+    batch_sampler=dict(num_batches=iterations_per_epoch),
+    dataset=dict(
+        dataset=dict(
+            ann_file='synthetic_valid_groundtruth.csv',
+            feature_file='synthetic_valid_features.hdf5',
+            pipeline=train_pipeline,
+            **features)))
+val_dataloader = dict(
+    batch_size=4,
+    dataset=dict(
+        ann_file='synthetic_test_groundtruth.csv',
+        feature_file='synthetic_test_features.hdf5',
+        **features))
+test_dataloader = val_dataloader
+
+num_rounds = 4
+epochs_per_round = 6
+model = dict(
+    cls_head=dict(
+        in_channels=1024,
+        attention_channels=64,
+        cls_channels=128,
+        fusion_channels=256,
+        bit_wise_kernel=1,
+        dropout=0.2,
+        loss=dict(
+            uct_guide_loss=dict(
+                max_iter=epochs_per_round * iterations_per_epoch))))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+
+# the refinement of refineloc-delu_thumos14.py (the attention source),
+# 4 rounds of 6 epochs, scored 4 videos at a time
+train_cfg = dict(
+    num_rounds=num_rounds,
+    epochs_per_round=epochs_per_round,
+    early_stop_rounds=None)
+default_hooks = dict(pseudo_labels=dict(batch_size=4))

@@ -1,0 +1,38 @@
+# RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
+# throughout (no published recipe): the refinement of
+# configs/refineloc-wtalc_thumos.py (attention branch on W-TALC's
+# embedding, W-TALC's threshold then the foreground gate alpha_A = 0.1 at
+# test time, pseudo
+# labels from the model's own segments of the video's classes only)
+# with RefineLoc's ActivityNet v1.2 pseudo label dropout (0.2) and model
+# selection (average mAP), each round a full W-TALC training (200 epochs).
+_base_ = ['./wtalc_i3d_1x200e_activitynet12.py']
+
+model = dict(
+    cls_head=dict(
+        # _delete_: replaces the base model's attention=None
+        attention=dict(_delete_=True, num_layers=2, detach_embedding=False),
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='logits',
+            weighting='sqrt_pos_weight',
+            loss_weight=2.),
+        post_processor=dict(
+            min_foreground=0.1, foreground_mode='gate_after_threshold')))
+
+# W-TALC alone trains with an EpochBasedTrainLoop (validated every
+# epoch): _delete_ replaces it by the refinement loop, each round one full
+# W-TALC training, validated and checkpointed once per round
+train_cfg = dict(
+    _delete_=True,
+    type='RefinementLoop',
+    num_rounds=10,
+    epochs_per_round=200,
+    best_metric='average_mAP',
+    early_stop_rounds=3)
+# pseudo labels from W-TALC's own segments (the recipe's), dropout 0.2,
+# only the segments of the classes the training video is labelled with
+default_hooks = dict(
+    checkpoint=dict(interval='round'),
+    pseudo_labels=dict(
+        generator=dict(dropout=0.2, video_label_classes_only=True)))

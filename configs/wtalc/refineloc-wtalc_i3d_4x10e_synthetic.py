@@ -1,0 +1,39 @@
+# RefineLoc + W-TALC on the embedded synthetic THUMOS14-shaped set
+# (data/synthetic/, written by tools/data/generate_synthetic.py), 4 rounds.
+# The recipe is the THUMOS14 one (configs/refineloc-wtalc_thumos.py: class
+# restricted pseudo labels, the foreground gate after W-TALC's threshold at
+# test time); shrunk to fit 2
+# CPU cores by what costs compute, not by what decides accuracy
+# (docs/wtalc.md, "Synthetic learning curve"): one I3D stream (1024-d)
+# instead of both, training videos cropped to 128 snippets instead of 750,
+# and Adam lr 1e-3 instead of 1e-4; each round is 500 iterations (10
+# epochs of 50 batches) instead of 100k.
+_base_ = ['./refineloc-wtalc_i3d_10x200e_thumos14.py']
+
+data_root = 'data/synthetic'
+max_seqlen = 128
+features = dict(data_root=data_root, stream=1, in_channels=1024)
+train_pipeline = [
+    dict(type='LoadSnippetFeatures'),
+    dict(type='RandomSnippetCrop', max_seqlen=max_seqlen),
+    dict(type='PackSnippetInputs')
+]
+train_dataloader = dict(
+    batch_sampler=dict(num_batches=50),
+    dataset=dict(
+        dataset=dict(
+            ann_file='synthetic_valid_groundtruth.csv',
+            feature_file='synthetic_valid_features.hdf5',
+            pipeline=train_pipeline,
+            **features)))
+val_dataloader = dict(
+    dataset=dict(
+        ann_file='synthetic_test_groundtruth.csv',
+        feature_file='synthetic_test_features.hdf5',
+        **features))
+test_dataloader = val_dataloader
+model = dict(cls_head=dict(in_channels=1024))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+
+# the refinement of refineloc-wtalc_thumos.py, 4 rounds of 10 epochs
+train_cfg = dict(num_rounds=4, epochs_per_round=10, early_stop_rounds=None)
