@@ -8,16 +8,14 @@ STAMP := $(VENV)/.installed
 # conflict with torch's (requirements-mim.txt)
 MIM_DIR := $(VENV)/openmim
 DATA := data/synthetic
-# the base model of `make demo` (MODEL=refineloc|wtalc|basnet|delu) and its
-# synthetic config; the schedule is the config's (RefineLoc: 4 rounds of 10
-# epochs) unless DEMO_ROUNDS / DEMO_EPOCHS are given
+# the base model of `make demo` (MODEL=refineloc|wtalc|basnet|delu: a folder
+# of configs/) and its synthetic refinement config, the one
+# configs/$(MODEL)/*refineloc*_synthetic.py; the schedule is the config's
+# (RefineLoc: 4 rounds of 10 epochs) unless DEMO_ROUNDS / DEMO_EPOCHS are given
 MODEL ?= refineloc
-DEMO_CONFIG_refineloc := configs/refineloc_synthetic.py
-DEMO_CONFIG_wtalc := configs/refineloc-wtalc_synthetic.py
-DEMO_CONFIG_basnet := configs/refineloc-basnet_synthetic.py
-DEMO_CONFIG_delu := configs/refineloc-delu_synthetic.py
-DEMO_CONFIG = $(or $(DEMO_CONFIG_$(MODEL)),$(error MODEL must be one of \
-	refineloc, wtalc, basnet, delu (got "$(MODEL)")))
+MODELS = $(patsubst configs/%/,%,$(dir $(wildcard configs/*/*refineloc*_synthetic.py)))
+DEMO_CONFIG = $(or $(wildcard configs/$(MODEL)/*refineloc*_synthetic.py),\
+	$(error MODEL must be one of $(MODELS) (got "$(MODEL)")))
 DEMO_DIR ?= work_dirs/demo$(if $(filter-out refineloc,$(MODEL)),-$(MODEL))
 DEMO_ROUNDS ?=
 DEMO_EPOCHS ?=

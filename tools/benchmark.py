@@ -101,7 +101,8 @@ from refineloc_mm.utils.benchmark import (REFERENCE_FIGURES, bench_anet_metric,
                                           run_schedule, write_json)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(REPO, 'configs', 'refineloc_synthetic.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'refineloc',
+                          'refineloc_i3d_4x10e_synthetic.py')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

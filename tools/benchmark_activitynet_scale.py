@@ -44,8 +44,10 @@ from refineloc_mm.visualization.progress import track_progress
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
-    npy=osp.join(REPO, 'configs', 'refineloc_activitynet12_npy.py'),
-    hdf5=osp.join(REPO, 'configs', 'refineloc_activitynet12.py'))
+    npy=osp.join(REPO, 'configs', 'refineloc',
+                 'refineloc_i3d_50x50e_activitynet12-npy.py'),
+    hdf5=osp.join(REPO, 'configs', 'refineloc',
+                  'refineloc_i3d_50x50e_activitynet12.py'))
 WIDTH = 2048
 SNIPPET = 16
 GiB = 1024**3

@@ -2,9 +2,10 @@
 """Time one BaS-Net training iteration: this project's vs the original's
 arithmetic, at a config's shapes, on this machine.
 
-``project``: the model of ``--config`` (``configs/basnet_thumos.py`` by
-default: batch 16, T = 750 resampled snippets, 2048-wide I3D features, CAS
-width 2048, filtering width 512) built through the registry, a packed batch
+``project``: the model of ``--config``
+(``configs/basnet/basnet_i3d_1x115e_thumos14.py`` by default: batch 16,
+T = 750 resampled snippets, 2048-wide I3D features, CAS width 2048,
+filtering width 512) built through the registry, a packed batch
 as the pipeline gives it (``[B * T, D]`` + data samples), then
 ``data_preprocessor`` -> ``model(mode='loss')`` -> sum -> backward -> the
 config's optimizer step.
@@ -153,7 +154,8 @@ def run_one(args) -> dict:
 def parse_args(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default='configs/basnet_thumos.py')
+    parser.add_argument(
+        '--config', default='configs/basnet/basnet_i3d_1x115e_thumos14.py')
     parser.add_argument('--o', nargs='+', action=DictAction, default={},
                         help='config options of the project model')
     parser.add_argument('--batch', type=int, default=16)

@@ -39,7 +39,8 @@ import h5py
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(REPO, 'configs', 'refineloc_synthetic.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs', 'refineloc',
+                          'refineloc_i3d_4x10e_synthetic.py')
 MB = 1e6
 
 

@@ -16,7 +16,7 @@ EPOCHS=${2:-10}
 OUT=${3:-work_dirs/compare_launchers}
 PY=${PY:-.venv/bin/python}
 MIM_DIR=${MIM_DIR:-.venv/openmim}
-CONFIG=configs/refineloc_synthetic.py
+CONFIG=configs/refineloc/refineloc_i3d_4x10e_synthetic.py
 
 test -d "$MIM_DIR/mim" || { echo "openmim missing in $MIM_DIR: run make venv" >&2; exit 1; }
 test -f data/synthetic/synthetic_test_groundtruth.csv ||

@@ -29,7 +29,8 @@ metrics. This tool
 Usage::
 
     python tools/convert_reference_checkpoint.py SRC OUT_DIR \\
-        [--name NAME] [--base-config configs/refineloc_thumos.py] \\
+        [--name NAME] \\
+        [--base-config configs/refineloc/refineloc_i3d_50x100e_thumos14.py] \\
         [--classes-from GROUNDTRUTH_CSV]
 
 The weights then evaluate with ``python tools/test.py OUT_DIR/NAME.py
@@ -47,7 +48,8 @@ from refineloc_mm.utils.reference_checkpoint import ConversionError, convert
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # next to this tool: in the checkout, or in the installed package's .mim
-DEFAULT_BASE_CONFIG = osp.join(REPO_ROOT, 'configs', 'refineloc_thumos.py')
+DEFAULT_BASE_CONFIG = osp.join(REPO_ROOT, 'configs', 'refineloc',
+                               'refineloc_i3d_50x100e_thumos14.py')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -62,7 +64,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--base-config',
         default=DEFAULT_BASE_CONFIG,
         help='config the generated one inherits (default: '
-        'configs/refineloc_thumos.py)')
+        'configs/refineloc/refineloc_i3d_50x100e_thumos14.py)')
     parser.add_argument(
         '--classes-from',
         metavar='GROUNDTRUTH_CSV',

@@ -2,13 +2,14 @@
 """Run N two-process (gloo, CPU) trainings through ``tools/dist_train.sh``
 and count the non-zero exits.
 
-Each run trains ``configs/refineloc_synthetic.py`` on a tiny synthetic set
-(generated once into the output folder) for ``--rounds`` rounds of
-``--epochs-per-round`` epochs, so that it exercises what a real run does at
-exit: DDP, the refinement hook's label regeneration and its collective
-digest check, validation, checkpoints and the process group teardown. A run
-counts as failed when ``torchrun`` exits non-zero; the stderr tail of every
-failed run is kept in ``<out-dir>/failures/``.
+Each run trains ``configs/refineloc/refineloc_i3d_4x10e_synthetic.py`` on a
+tiny synthetic set (generated once into the output folder) for
+``--rounds`` rounds of ``--epochs-per-round`` epochs, so that it exercises
+what a real run does at exit: DDP, the refinement hook's label
+regeneration and its collective digest check, validation, checkpoints and
+the process group teardown. A run counts as failed when ``torchrun``
+exits non-zero; the stderr tail of every failed run is kept in
+``<out-dir>/failures/``.
 
 Example::
 
@@ -122,7 +123,8 @@ def main() -> None:
         work_dir = osp.join(args.out_dir, f'run_{i:03d}')
         env['PORT'] = str(free_port())
         cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'),
-               osp.join(REPO, 'configs', 'refineloc_synthetic.py'),
+               osp.join(REPO, 'configs', 'refineloc',
+                        'refineloc_i3d_4x10e_synthetic.py'),
                str(args.nproc), '--work-dir', work_dir, '--rounds',
                str(args.rounds), '--epochs-per-round',
                str(args.epochs_per_round), '--cfg-options',

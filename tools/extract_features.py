@@ -2,7 +2,9 @@
 """Per-snippet features of raw videos from any MMAction2 recognizer.
 
     python tools/extract_features.py RECOGNIZER_CONFIG CHECKPOINT \\
-        VIDEO_LIST OUT [--refineloc-config configs/refineloc_thumos.py] \\
+        VIDEO_LIST OUT \\
+        [--refineloc-config \\
+         configs/refineloc/refineloc_i3d_50x100e_thumos14.py] \\
         [--snippet-size 16] [--clip-len 16] [--resize 128 --crop 112]
 
 Each video is cut into T = floor(frames / snippet_size) snippets of

@@ -9,9 +9,11 @@ inference threshold, and the predicted segments with their scores.
 
 Examples::
 
-    python tools/visualize.py configs/refineloc_synthetic.py \\
+    python tools/visualize.py \\
+        configs/refineloc/refineloc_i3d_4x10e_synthetic.py \\
         work_dirs/demo/round_2.pth --videos 4
-    python tools/visualize.py configs/refineloc_synthetic.py \\
+    python tools/visualize.py \\
+        configs/refineloc/refineloc_i3d_4x10e_synthetic.py \\
         work_dirs/demo/round_2.pth --split test --video-names video_test_0001
 
 The run's work_dir (pseudo labels) defaults to the checkpoint's folder; the

@@ -17,8 +17,8 @@
 #   model's 21-way softmax rarely reaches 0.25), the original's activation
 #   thresholds 0:0.025:0.225 (measured best of the sets tried at T = 256).
 #
-# The refinement recipe (refineloc-basnet_thumos.py's; ours, each choice a
-# key, measured in docs/basnet.md):
+# The refinement recipe (refineloc-basnet_i3d_50x115e_thumos14.py's; ours,
+# each choice a key, measured in docs/basnet.md):
 # - the pseudo labels are cut from the foreground weights w of the round's
 #   model (runs of w >= 0.5 on the x24 upsampled grid, in seconds, mapped
 #   back to raw snippets), one threshold (no union over ten), kept only for
@@ -65,6 +65,6 @@ model = dict(
                         0.2, 0.225])))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
-# the refinement of refineloc-basnet_thumos.py, 4 rounds of 38 epochs
-# (494 iterations)
+# the refinement of refineloc-basnet_i3d_50x115e_thumos14.py, 4 rounds of
+# 38 epochs (494 iterations)
 train_cfg = dict(num_rounds=4, epochs_per_round=38, early_stop_rounds=None)

@@ -1,6 +1,6 @@
 # RefineLoc on top of BaS-Net, THUMOS14 (I3D, RGB + flow). BaS-Net keeps
-# the authors' settings (basnet_thumos.py: one round = their 1500
-# iterations of batch 16, as 115 epochs); the refinement is ours, from
+# the authors' settings (basnet_i3d_1x115e_thumos14.py: one round = their
+# 1500 iterations of batch 16, as 115 epochs); the refinement is ours, from
 # RefineLoc's THUMOS14 recipe (the RefineLoc paper's BaS-Net settings were
 # not available): each round starts from a fresh model, 30 % of each
 # video's snippets are dropped, rounds stop when mAP@0.5 has not improved

@@ -1,10 +1,11 @@
 # RefineLoc on top of BaS-Net, ActivityNet v1.2 (I3D, RGB + flow). Both the
-# BaS-Net settings (basnet_activitynet12.py) and the refinement are OURS
-# (no published settings for either): the refinement follows RefineLoc's
-# ActivityNet v1.2 recipe (fresh model each round, 20 % dropout, early
-# stop after 3 rounds without a better average mAP); the pseudo labels
-# as in refineloc-basnet_thumos.py (runs of w >= 0.5 for the video's
-# classes, supervising the suppression CAS logits).
+# BaS-Net settings (basnet_i3d_1x5e_activitynet12.py) and the refinement
+# are OURS (no published settings for either): the refinement follows
+# RefineLoc's ActivityNet v1.2 recipe (fresh model each round, 20 %
+# dropout, early stop after 3 rounds without a better average mAP); the
+# pseudo labels as in refineloc-basnet_i3d_50x115e_thumos14.py (runs of
+# w >= 0.5 for the video's classes, supervising the suppression CAS
+# logits).
 _base_ = ['./basnet_i3d_1x5e_activitynet12.py']
 
 model = dict(

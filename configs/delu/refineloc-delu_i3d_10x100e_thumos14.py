@@ -1,5 +1,5 @@
 # RefineLoc on top of DELU, THUMOS14 I3D features (reference layout).
-# DELU keeps its authors' settings (configs/delu_thumos14.py: one round =
+# DELU keeps its authors' settings (delu_i3d_1x100e_thumos14.py: one round =
 # their 5000 iterations); the refinement is ours, from RefineLoc's THUMOS14
 # recipe: each round starts from a fresh model (and a fresh curriculum),
 # the pseudo labels come from DELU's attention on the training videos

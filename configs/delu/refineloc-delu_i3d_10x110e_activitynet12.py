@@ -1,5 +1,5 @@
 # RefineLoc on top of DELU, ActivityNet v1.2 (I3D, RGB + flow). DELU's
-# settings: configs/delu_activitynet12.py (partly the original's
+# settings: delu_i3d_1x110e_activitynet12.py (partly the original's
 # ActivityNet script, partly ours); the refinement is OURS, from RefineLoc's
 # ActivityNet v1.2 recipe (fresh model each round, 20 % dropout, early
 # stop after 3 rounds without a better average mAP), with the pseudo labels

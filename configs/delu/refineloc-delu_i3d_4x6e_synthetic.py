@@ -15,7 +15,7 @@
 # curriculum's max_iter follows); Adam lr 1e-3 (instead of 5e-5) so that
 # so few iterations learn; test and scoring batches of 4 videos. Losses,
 # post-processing and the refinement (the `attention` source) as in
-# refineloc-delu_thumos14.py.
+# refineloc-delu_i3d_10x100e_thumos14.py.
 _base_ = ['./refineloc-delu_i3d_10x100e_thumos14.py']
 
 data_root = 'data/synthetic'
@@ -58,8 +58,8 @@ model = dict(
                 max_iter=epochs_per_round * iterations_per_epoch))))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
-# the refinement of refineloc-delu_thumos14.py (the attention source),
-# 4 rounds of 6 epochs, scored 4 videos at a time
+# the refinement of refineloc-delu_i3d_10x100e_thumos14.py (the attention
+# source), 4 rounds of 6 epochs, scored 4 videos at a time
 train_cfg = dict(
     num_rounds=num_rounds,
     epochs_per_round=epochs_per_round,

@@ -1,6 +1,6 @@
 # RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
 # throughout (no published recipe): the refinement of
-# configs/refineloc-wtalc_thumos.py (attention branch on W-TALC's
+# refineloc-wtalc_i3d_10x200e_thumos14.py (attention branch on W-TALC's
 # embedding, W-TALC's threshold then the foreground gate alpha_A = 0.1 at
 # test time, pseudo
 # labels from the model's own segments of the video's classes only)

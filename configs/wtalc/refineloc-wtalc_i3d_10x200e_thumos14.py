@@ -1,5 +1,5 @@
 # RefineLoc on top of W-TALC, THUMOS14 I3D features (reference layout).
-# W-TALC keeps its authors' settings (configs/wtalc_thumos.py); the
+# W-TALC keeps its authors' settings (wtalc_i3d_1x200e_thumos14.py); the
 # refinement is ours (the RefineLoc paper's exact W-TALC recipe is not
 # known here, every choice below is a config key):
 # - a foreground attention branch on W-TALC's embedding (2-layer MLP, one

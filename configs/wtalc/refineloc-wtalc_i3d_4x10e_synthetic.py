@@ -1,8 +1,8 @@
 # RefineLoc + W-TALC on the embedded synthetic THUMOS14-shaped set
 # (data/synthetic/, written by tools/data/generate_synthetic.py), 4 rounds.
-# The recipe is the THUMOS14 one (configs/refineloc-wtalc_thumos.py: class
-# restricted pseudo labels, the foreground gate after W-TALC's threshold at
-# test time); shrunk to fit 2
+# The recipe is the THUMOS14 one (refineloc-wtalc_i3d_10x200e_thumos14.py:
+# class restricted pseudo labels, the foreground gate after W-TALC's
+# threshold at test time); shrunk to fit 2
 # CPU cores by what costs compute, not by what decides accuracy
 # (docs/wtalc.md, "Synthetic learning curve"): one I3D stream (1024-d)
 # instead of both, training videos cropped to 128 snippets instead of 750,
@@ -35,5 +35,6 @@ test_dataloader = val_dataloader
 model = dict(cls_head=dict(in_channels=1024))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
-# the refinement of refineloc-wtalc_thumos.py, 4 rounds of 10 epochs
+# the refinement of refineloc-wtalc_i3d_10x200e_thumos14.py, 4 rounds of
+# 10 epochs
 train_cfg = dict(num_rounds=4, epochs_per_round=10, early_stop_rounds=None)

@@ -1,6 +1,6 @@
 # W-TALC alone on the embedded synthetic THUMOS14-shaped set (data/synthetic/,
 # written by tools/data/generate_synthetic.py), with the shrinking of
-# configs/refineloc-wtalc_synthetic.py (one 1024-d I3D stream, training
+# refineloc-wtalc_i3d_4x10e_synthetic.py (one 1024-d I3D stream, training
 # videos cropped to 128 snippets, Adam lr 1e-3) and a validation every
 # epoch of 50 batches: its log is W-TALC's learning curve (docs/wtalc.md).
 _base_ = ['./wtalc_i3d_1x200e_thumos14.py']

@@ -120,12 +120,12 @@ MAX_SNIPPETS = 4
 BACKBONES = {
     # (leaf config, FormatShape, tiny backbone, its width, model override)
     # 2d: a bare MMAction2 backbone, wrapped by RefineLoc itself
-    '2d': ('refineloc_r50-tsn_thumos_rawvideo.py', 'NCHW',
+    '2d': ('refineloc/refineloc_r50-tsn_50x100e_thumos14.py', 'NCHW',
            dict(type='MobileNetV2', widen_factor=0.25, out_indices=(6, )),
            80, 'backbone=dict(_delete_=True, **{backbone}), '
            'backbone_wrapper=dict(chunk_size=4)'),
     # 3d: an explicit SnippetClipBackbone
-    '3d': ('refineloc_x3d_thumos_rawvideo.py', 'NCTHW',
+    '3d': ('refineloc/refineloc_x3d_50x100e_thumos14.py', 'NCTHW',
            dict(type='X3D', gamma_w=0.25, gamma_d=0.5, num_stages=2,
                 spatial_strides=(2, 2)), 16,
            'backbone=dict(chunk_size=4, backbone=dict(_delete_=True, '
@@ -174,7 +174,7 @@ def raw_dataset(videos, pipeline):
 MAX_SEQLEN = 4  # training videos have 6 to 8 snippets
 
 WTALC_CONFIG = """
-_base_ = ['{repo}/configs/_base_/recipes/wtalc_thumos14_i3d.py',
+_base_ = ['{repo}/configs/wtalc/_base_/wtalc_thumos14_i3d.py',
           '{repo}/configs/_base_/datasets/thumos14_rawvideo.py']
 decode = dict(type='DecodeSnippetChunks', chunk_size=3, transforms=[
     dict(type='DecordDecode'), dict(type='Resize', scale=(-1, 32)),

@@ -11,6 +11,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 FEAT_DIM = 64  # two 32-d streams; the THUMOS config uses stream 1
 PYTHONPATH = os.pathsep.join([str(REPO), str(REPO / 'tests' / 'helpers')])
+# the RefineLoc config the tiny runs train (relative to REPO), and its name,
+# which is also the name of the config a run dumps into its work dir
+SYNTHETIC_CONFIG = 'configs/refineloc/refineloc_i3d_4x10e_synthetic.py'
+SYNTHETIC_NAME = Path(SYNTHETIC_CONFIG).name
 
 
 # The tiny set's signal: few classes, strong class and foreground evidence,
@@ -106,7 +110,7 @@ def run_tool(*args, **kwargs):
 
 
 def train(work_dir, data_root, rounds, epochs, *extra, options=(), **kwargs):
-    return run_tool('tools/train.py', 'configs/refineloc_synthetic.py',
+    return run_tool('tools/train.py', SYNTHETIC_CONFIG,
                     '--work-dir', work_dir, '--rounds', rounds,
                     '--epochs-per-round', epochs, *extra, '--cfg-options',
                     *tiny_options(data_root), *TRAIN_OPTIONS, *options,

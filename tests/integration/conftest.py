@@ -6,7 +6,8 @@ import pytest
 @pytest.fixture(scope='session')
 def refined_run(tiny_data, tmp_path_factory):
     """``(work_dir, proc)``: :data:`helpers.runs.REFINED_ROUNDS` x
-    :data:`helpers.runs.REFINED_EPOCHS` of configs/refineloc_synthetic.py
+    :data:`helpers.runs.REFINED_EPOCHS` of
+    configs/refineloc/refineloc_i3d_4x10e_synthetic.py
     on the shared tiny set through tools/train.py, with the options of
     :func:`helpers.runs.refined_options` (``proc``: the finished process,
     its log in ``stdout`` / ``stderr``)."""

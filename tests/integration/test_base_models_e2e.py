@@ -19,9 +19,9 @@ from helpers.runs import (FEAT_DIM, REPO, assert_resumed_after, file_identity,
                           trained_epochs)
 
 CONFIGS = {
-    'wtalc': 'configs/refineloc-wtalc_synthetic.py',
-    'basnet': 'configs/refineloc-basnet_synthetic.py',
-    'delu': 'configs/refineloc-delu_synthetic.py',
+    'wtalc': 'configs/wtalc/refineloc-wtalc_i3d_4x10e_synthetic.py',
+    'basnet': 'configs/basnet/refineloc-basnet_i3d_4x38e_synthetic.py',
+    'delu': 'configs/delu/refineloc-delu_i3d_4x6e_synthetic.py',
 }
 # what shrinks each recipe to the tiny set (a few iterations per epoch)
 MODEL_OPTIONS = {

@@ -22,7 +22,7 @@ SNIPPET = 8
 NUM_SEGMENTS = 5  # training videos have 6 to 8 snippets
 
 CONFIG = """
-_base_ = ['{repo}/configs/_base_/recipes/delu_thumos14_i3d.py',
+_base_ = ['{repo}/configs/delu/_base_/delu_thumos14_i3d.py',
           '{repo}/configs/_base_/datasets/thumos14_rawvideo.py']
 decode = dict(type='DecodeSnippetChunks', chunk_size=3, transforms=[
     dict(type='DecordDecode'), dict(type='Resize', scale=(-1, 32)),

@@ -16,10 +16,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from helpers.runs import (REPO, TRAIN_OPTIONS, assert_resumed_after,
-                          file_identity, load_labels, logged_metrics,
-                          make_tiny_data, run, state_dict, tiny_options,
-                          train)
+from helpers.runs import (REPO, SYNTHETIC_CONFIG, SYNTHETIC_NAME,
+                          TRAIN_OPTIONS, assert_resumed_after, file_identity,
+                          load_labels, logged_metrics, make_tiny_data, run,
+                          state_dict, tiny_options, train)
 
 NUM_TRAIN = 13  # not divisible by the world size
 
@@ -58,7 +58,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope='module')
 def dist_run(data, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('dist')
-    dist_tool('dist_train.sh', 'configs/refineloc_synthetic.py', '2',
+    dist_tool('dist_train.sh', SYNTHETIC_CONFIG, '2',
               '--work-dir', work_dir, '--rounds', '2', '--epochs-per-round',
               '2', '--cfg-options', *tiny_options(data), *TRAIN_OPTIONS)
     return work_dir
@@ -69,7 +69,7 @@ def regenerate_in_one_process(work_dir, checkpoint, out_dir):
     from mmengine.runner import Runner
 
     from refineloc_mm.engine.hooks import PseudoLabelHook
-    cfg = Config.fromfile(str(work_dir / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(work_dir / SYNTHETIC_NAME))
     cfg.work_dir = str(out_dir)
     cfg.launcher = 'none'
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
@@ -99,10 +99,10 @@ def test_two_process_labels_match_one_process(dist_run, tmp_path):
 def test_two_process_test_matches_one_process(dist_run, data, tmp_path):
     ckpt = dist_run / 'round_1.pth'
     one = run(sys.executable, 'tools/test.py',
-              'configs/refineloc_synthetic.py', ckpt, '--work-dir',
+              SYNTHETIC_CONFIG, ckpt, '--work-dir',
               tmp_path / 'one', '--dump', tmp_path / 'one.json',
               '--cfg-options', *tiny_options(data))
-    two = dist_tool('dist_test.sh', 'configs/refineloc_synthetic.py', ckpt,
+    two = dist_tool('dist_test.sh', SYNTHETIC_CONFIG, ckpt,
                     '2', '--work-dir', tmp_path / 'two', '--dump',
                     tmp_path / 'two.json', '--cfg-options',
                     *tiny_options(data))

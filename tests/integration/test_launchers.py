@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.runs import REPO, run_tool, tiny_options
+from helpers.runs import REPO, SYNTHETIC_CONFIG, run_tool, tiny_options
 
 PROBE_CONFIG = '''_base_ = [{base!r}]
 custom_imports = dict(
@@ -34,7 +34,7 @@ def test_mmaction_train_applies_what_the_config_asks(tmp_path, tiny_data):
     config = tmp_path / 'probe_synthetic.py'
     config.write_text(
         PROBE_CONFIG.format(
-            base=str(REPO / 'configs' / 'refineloc_synthetic.py')))
+            base=str(REPO / SYNTHETIC_CONFIG)))
     work_dir = tmp_path / 'work'
     # MMAction2's --amp writes AmpOptimWrapper, which mmengine refuses on a
     # CPU; the schedule is the loop's config

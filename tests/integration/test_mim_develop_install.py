@@ -14,7 +14,7 @@ import os
 import pytest
 
 from helpers.install import copy_sources, fresh_venv, mim_env, pip, sh
-from helpers.runs import tiny_options
+from helpers.runs import SYNTHETIC_CONFIG, SYNTHETIC_NAME, tiny_options
 
 
 @pytest.fixture(scope='module')
@@ -44,18 +44,19 @@ def test_editable_install_links_configs_and_tools(checkout):
 
 
 def test_mim_train_from_the_checkout(checkout, tiny_data, tmp_path):
-    """``python -m mim train refineloc_mm refineloc_synthetic.py`` in the
-    checkout's root finds the checkout's config and tools/train.py (a
-    config edited there is the one that runs) and trains 1 x 1."""
+    """``python -m mim train refineloc_mm refineloc_i3d_4x10e_synthetic.py``
+    in the checkout's root finds the checkout's config (in its model's
+    folder, configs/refineloc/) and tools/train.py (a config edited there
+    is the one that runs) and trains 2 x 1."""
     python, src = checkout
     data = tiny_data
     work_dir = tmp_path / 'mim_run'
-    proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm',
-              'refineloc_synthetic.py', '--work-dir', work_dir,
-              '--cfg-options', 'train_cfg.num_rounds=1',
+    proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm', SYNTHETIC_NAME,
+              '--work-dir', work_dir,
+              '--cfg-options', 'train_cfg.num_rounds=2',
               'train_cfg.epochs_per_round=1',
               *tiny_options(data), cwd=src, env=mim_env())
-    config = src / 'configs' / 'refineloc_synthetic.py'
+    config = src / SYNTHETIC_CONFIG
     assert f'will use {config} instead' in proc.stdout, proc.stdout
-    assert (work_dir / 'round_0.pth').is_file()
-    assert not (work_dir / 'round_1.pth').exists()  # num_rounds=1 applied
+    assert (work_dir / 'round_1.pth').is_file()
+    assert not (work_dir / 'round_2.pth').exists()  # num_rounds=2 applied

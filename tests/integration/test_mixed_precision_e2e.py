@@ -6,7 +6,8 @@ import json
 from mmengine.config import Config
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import (logged_metrics, run_tool,
+from helpers.runs import (SYNTHETIC_CONFIG, SYNTHETIC_NAME, logged_metrics,
+                          run_tool,
                           tiny_options, train)
 
 # |bf16 - fp32| allowed per metric of the end-to-end test (mAP in [0, 1]).
@@ -25,7 +26,7 @@ def test_amp_training_and_testing_end_to_end(tmp_path, tiny_data):
     data = tiny_data
     work_dir = tmp_path / 'amp'
     train(work_dir, data, 2, 2, '--amp')
-    cfg = Config.fromfile(work_dir / 'refineloc_synthetic.py')
+    cfg = Config.fromfile(work_dir / SYNTHETIC_NAME)
     assert cfg.optim_wrapper.type == 'BFloat16OptimWrapper'
     assert cfg.val_cfg.fp16 and cfg.test_cfg.fp16
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
@@ -34,7 +35,7 @@ def test_amp_training_and_testing_end_to_end(tmp_path, tiny_data):
     results, metrics = {}, {}
     for name, extra in (('fp32', ()), ('bf16', ('--amp', ))):
         dump = tmp_path / f'{name}.json'
-        proc = run_tool('tools/test.py', 'configs/refineloc_synthetic.py',
+        proc = run_tool('tools/test.py', SYNTHETIC_CONFIG,
                         work_dir / 'round_1.pth', '--work-dir',
                         tmp_path / name, '--dump', dump, *extra,
                         '--cfg-options', *tiny_options(data))

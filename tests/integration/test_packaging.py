@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from helpers.install import copy_sources, fresh_venv, mim_env, pip, sh
-from helpers.runs import tiny_options
+from helpers.runs import REPO, tiny_options
+
+# a config in a model's folder (configs/refineloc/), found by its name
+CONFIG = 'refineloc_i3d_4x10e_synthetic.py'
 
 
 @pytest.fixture(scope='module')
@@ -56,13 +59,17 @@ def test_wheel_trains_outside_the_repository(installed):
                'print(refineloc_mm.__file__)', cwd=run_dir).stdout.strip()
     assert Path(where).is_relative_to(site), where
     mim = site / 'refineloc_mm' / '.mim'
-    for name in ('configs/refineloc_synthetic.py',
+    for name in ('configs/refineloc/refineloc_i3d_4x10e_synthetic.py',
                  'configs/_base_/default_runtime.py', 'tools/train.py',
                  'tools/test.py', 'tools/dist_train.sh'):
         assert (mim / name).is_file(), name
+    # every config of every model folder, with its _base_ files
+    shipped = {p.relative_to(mim) for p in (mim / 'configs').rglob('*.py')}
+    assert shipped == {
+        p.relative_to(REPO) for p in (REPO / 'configs').rglob('*.py')}
     work_dir = run_dir / 'tools_run'
     sh(python, mim / 'tools' / 'train.py',
-       mim / 'configs' / 'refineloc_synthetic.py', '--work-dir', work_dir,
+       mim / 'configs' / 'refineloc' / CONFIG, '--work-dir', work_dir,
        '--rounds', 1, '--epochs-per-round', 1, '--cfg-options',
        *tiny_options(data), cwd=run_dir)
     assert (work_dir / 'round_0.pth').is_file()
@@ -73,25 +80,25 @@ def test_mim_train_and_test(installed):
     python, site, run_dir, data = installed
     env = mim_env()
     work_dir = run_dir / 'mim_run'
-    proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm',
-              'refineloc_synthetic.py', '--work-dir', work_dir,
-              '--cfg-options', 'train_cfg.num_rounds=1',
+    proc = sh(python, '-m', 'mim', 'train', 'refineloc_mm', CONFIG,
+              '--work-dir', work_dir,
+              '--cfg-options', 'train_cfg.num_rounds=2',
               'train_cfg.epochs_per_round=1',
               *tiny_options(data), cwd=run_dir, env=env)
-    config = site / 'refineloc_mm' / '.mim' / 'configs' / \
-        'refineloc_synthetic.py'
+    config = site / 'refineloc_mm' / '.mim' / 'configs' / 'refineloc' / \
+        CONFIG
     assert f'will use {config} instead' in proc.stdout
-    assert (work_dir / 'round_0.pth').is_file()
-    assert not (work_dir / 'round_1.pth').exists()  # num_rounds=1 applied
+    assert (work_dir / 'round_1.pth').is_file()
+    assert not (work_dir / 'round_2.pth').exists()  # num_rounds=2 applied
     # the run's dumped config is whole: it loads from another folder
-    dumped = work_dir / 'refineloc_synthetic.py'
+    dumped = work_dir / CONFIG
     assert '_base_' not in dumped.read_text()
     sh(python, '-c', 'import sys; from mmengine.config import Config; '
-       'assert Config.fromfile(sys.argv[1]).train_cfg.num_rounds == 1',
+       'assert Config.fromfile(sys.argv[1]).train_cfg.num_rounds == 2',
        dumped,
        cwd=site)
-    proc = sh(python, '-m', 'mim', 'test', 'refineloc_mm',
-              'refineloc_synthetic.py', '--checkpoint',
-              work_dir / 'round_0.pth', '--work-dir', work_dir / 'test',
-              '--cfg-options', *tiny_options(data), cwd=run_dir, env=env)
+    proc = sh(python, '-m', 'mim', 'test', 'refineloc_mm', CONFIG,
+              '--checkpoint', work_dir / 'round_1.pth',
+              '--work-dir', work_dir / 'test', '--cfg-options',
+              *tiny_options(data), cwd=run_dir, env=env)
     assert 'mAP@0.5' in proc.stdout + proc.stderr

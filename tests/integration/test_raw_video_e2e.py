@@ -155,8 +155,11 @@ def test_extract_features_then_train(videos, tmp_path):
                  f'{split}.in_channels=80', f'{split}.stream=2',
                  f'{split}.snippet_size={SNIPPET}']
     work = tmp_path / 'work'
+    # the design card's config name (it inherits
+    # configs/refineloc/refineloc_i3d_50x100e_thumos14.py), the schedule
+    # as --cfg-options of the RefinementLoop
     run_tool('tools/train.py', 'configs/refineloc_thumos.py', '--work-dir',
-             work, '--rounds', 2, '--epochs-per-round', 2, '--cfg-options',
-             *opts, env=ONE_THREAD)
+             work, '--cfg-options', 'train_cfg.num_rounds=2',
+             'train_cfg.epochs_per_round=2', *opts, env=ONE_THREAD)
     summary = json.loads((work / 'refinement_summary.json').read_text())
     assert [r['round'] for r in summary['rounds']] == [0, 1]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.runs import (REFINED_EPOCHS, REFINED_ROUNDS,
+from helpers.runs import (REFINED_EPOCHS, REFINED_ROUNDS, SYNTHETIC_CONFIG,
+                          SYNTHETIC_NAME,
                           assert_resumed_after, file_identity, load_labels,
                           logged_metrics, refined_options, run_tool,
                           state_dict, tiny_options, train, trained_epochs)
@@ -79,7 +80,7 @@ def fresh_checkpoint(trained, out):
     from mmaction.registry import MODELS
     from refineloc_mm.utils.compat import safe_torch_load
     ckpt = safe_torch_load(str(trained), map_location='cpu')
-    cfg = Config.fromfile(str(trained.parent / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(trained.parent / SYNTHETIC_NAME))
     init_default_scope('mmaction')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -99,7 +100,7 @@ def test_test_tool_and_dump(full_run, tiny_data, tmp_path):
 
     def test(checkpoint, name):
         dump = tmp_path / f'{name}.json'
-        proc = run_tool('tools/test.py', 'configs/refineloc_synthetic.py',
+        proc = run_tool('tools/test.py', SYNTHETIC_CONFIG,
                         checkpoint, '--work-dir', tmp_path / name, '--dump',
                         dump, '--cfg-options', *tiny_options(tiny_data))
         return json.loads(dump.read_text()), logged_metrics(proc.stdout +

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.runs import (REFINED_ROUNDS, REPO, refined_options, run_tool,
-                          tiny_options)
+from helpers.runs import (REFINED_ROUNDS, REPO, SYNTHETIC_CONFIG,
+                          refined_options, run_tool, tiny_options)
 from refineloc_mm.visualization import (class_color,
                                         plot_refinement_curves,
                                         timeline_height)
-CONFIG = str(REPO / 'configs' / 'refineloc_synthetic.py')
+CONFIG = str(REPO / SYNTHETIC_CONFIG)
 DPI = 100
 WIDTH = 16
 

@@ -1,6 +1,6 @@
 # BaS-Net alone on ActivityNet v1.2 (I3D, both streams). The original
 # repository has THUMOS14 settings only: everything that differs from
-# recipes/basnet_thumos14_i3d.py is OURS, not the authors': 100 classes,
+# basnet_thumos14_i3d.py is OURS, not the authors': 100 classes,
 # num_segments = 50 (set in the leaf config; the 4702 training videos of
 # annotations/activitynet_v1-2 have 201 snippets of 16 frames on average,
 # median 188, and long actions), about 1500 iterations of batch 16 as on

@@ -1,6 +1,6 @@
 # The authors' best THUMOS14 (I3D) recipe of METHOD.md: model thresholds,
 # optimizer, refinement schedule and pseudo ground truth generation.
-# Inference thresholds live in models/refineloc_i3d.py (THUMOS values).
+# Inference thresholds live in refineloc_i3d.py (THUMOS values).
 _base_ = [
     './refineloc_i3d.py', '../../_base_/schedules/adam_refinement.py',
     '../../_base_/default_runtime.py'

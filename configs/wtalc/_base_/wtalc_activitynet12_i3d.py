@@ -10,7 +10,7 @@ _base_ = [
 ]
 model = dict(cls_head=dict(num_classes=100, in_channels=2048))
 train_cfg = dict(val_interval=10)
-# pseudo labels as in recipes/wtalc_thumos14_i3d.py
+# pseudo labels as in wtalc_thumos14_i3d.py
 default_hooks = dict(
     checkpoint=dict(interval=10),
     pseudo_labels=dict(

@@ -1,7 +1,7 @@
 # W-TALC on THUMOS14 I3D features (RGB + flow): the authors' model,
 # optimization and seed (sujoyp/wtalc-pytorch, options.py: seed 1). The
 # batch sampler and the crop of long videos are set by the leaf configs
-# (configs/wtalc_thumos.py), on top of the dataset config.
+# (../wtalc_i3d_1x200e_thumos14.py), on top of the dataset config.
 _base_ = [
     './wtalc_i3d.py', '../../_base_/schedules/wtalc_adam.py',
     '../../_base_/default_runtime.py'

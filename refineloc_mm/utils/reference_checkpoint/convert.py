@@ -21,18 +21,21 @@ from .weights import convert_state_dict
 
 # the package folder (refineloc_mm/)
 _PACKAGE = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the default base config, under configs/
+THUMOS14_CONFIG = ('refineloc', 'refineloc_i3d_50x100e_thumos14.py')
 
 
 def default_base_config() -> str:
-    """``configs/refineloc_thumos.py`` of the checkout this package lies
-    in, or of the installed package's ``.mim/configs``."""
+    """``configs/refineloc/refineloc_i3d_50x100e_thumos14.py`` (RefineLoc,
+    THUMOS14, I3D) of the checkout this package lies in, or of the
+    installed package's ``.mim/configs``."""
     candidates = (osp.join(osp.dirname(_PACKAGE), 'configs'),
                   osp.join(_PACKAGE, '.mim', 'configs'))
     for root in candidates:
-        path = osp.join(root, 'refineloc_thumos.py')
+        path = osp.join(root, *THUMOS14_CONFIG)
         if osp.isfile(path):
             return path
-    return osp.join(candidates[0], 'refineloc_thumos.py')
+    return osp.join(candidates[0], *THUMOS14_CONFIG)
 
 
 DEFAULT_BASE_CONFIG = default_base_config()

@@ -663,12 +663,13 @@ def _without_data(cfg):
     return {k: v for k, v in cfg.to_dict().items() if k not in drop}
 
 
-@pytest.mark.parametrize('name', ['thumos', 'activitynet12'])
+@pytest.mark.parametrize('name', ['50x100e_thumos14', '50x50e_activitynet12'])
 def test_npy_configs_match_reference_configs(tmp_path, name):
     """Same model, schedule and refinement as the reference-layout config;
     the layout-2 dataset builds from the config on generated files."""
-    ref = Config.fromfile(str(REPO / f'configs/refineloc_{name}.py'))
-    npy = Config.fromfile(str(REPO / f'configs/refineloc_{name}_npy.py'))
+    stem = REPO / 'configs' / 'refineloc' / f'refineloc_i3d_{name}'
+    ref = Config.fromfile(f'{stem}.py')
+    npy = Config.fromfile(f'{stem}-npy.py')
     assert _without_data(ref) == _without_data(npy)
     for key in ('batch_size', 'num_workers', 'sampler'):
         assert ref.train_dataloader[key] == npy.train_dataloader[key]
@@ -703,7 +704,8 @@ def test_packed_collate_gives_the_same_losses(tmp_path):
              subset='training', snippet_size=SNIPPET))
     labels = np.random.default_rng(0).integers(-1, 2, 21)
     ds.set_labels(labels, 0.4)
-    cfg = Config.fromfile(str(REPO / 'configs/_base_/models/refineloc_i3d.py'))
+    cfg = Config.fromfile(
+        str(REPO / 'configs/refineloc/_base_/refineloc_i3d.py'))
     cfg.model.cls_head.update(in_channels=WIDTH, num_classes=3)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)

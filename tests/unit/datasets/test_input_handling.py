@@ -16,7 +16,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import REPO
+from helpers.runs import REPO, SYNTHETIC_CONFIG
 from refineloc_mm.datasets import (AnnotationError, NpySnippetFeatureDataset,
                                    SnippetFeatureDataset)
 from refineloc_mm.datasets.snippet_feature_dataset import (
@@ -172,7 +172,7 @@ def width_runner(tmp_path, model_width, data_width=WIDTH, in_channels=True):
     model_width``."""
     ann = write_csv(tmp_path / 'split.csv')
     feat = write_hdf5(tmp_path / 'split.h5', data_width)
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(REPO / SYNTHETIC_CONFIG))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.cls_head.in_channels = model_width
     split = dict(data_root='', ann_file=ann, feature_file=feat, stream=2,

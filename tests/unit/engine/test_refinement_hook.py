@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import REPO, tiny_options
+from helpers.runs import REPO, SYNTHETIC_CONFIG, tiny_options
 from refineloc_mm.engine import RefinementLoop
 
 
@@ -27,7 +27,7 @@ class StopAfterEpochs(Hook):
 @pytest.fixture(scope='module')
 def runner(tmp_path_factory, tiny_data):
     data = tiny_data
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(REPO / SYNTHETIC_CONFIG))
     opts = {}
     for kv in tiny_options(data):
         key, value = kv.split('=', 1)

@@ -10,7 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import REPO, make_tiny_data, tiny_options
+from helpers.runs import REPO, SYNTHETIC_CONFIG, make_tiny_data, tiny_options
 from refineloc_mm.engine import RefinementLoop
 from refineloc_mm.engine.runner.refinement_loop import STATE_KEY
 from refineloc_mm.models.task_modules import PseudoGTGenerator
@@ -22,7 +22,7 @@ def data(tmp_path_factory):
 
 
 def build_loop(data, tmp_path, **train_cfg):
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(REPO / SYNTHETIC_CONFIG))
     opts = {}
     for kv in tiny_options(data):
         key, value = kv.split('=', 1)

@@ -16,7 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import REPO, make_tiny_data, tiny_options
+from helpers.runs import REPO, SYNTHETIC_CONFIG, make_tiny_data, tiny_options
 from mmaction.registry import MODELS, TASK_UTILS
 from refineloc_mm.engine.hooks import PseudoLabelHook
 from refineloc_mm.models.localizers import BaseSnippetLocalizer
@@ -110,7 +110,7 @@ class ContractTestLocalizer(BaseSnippetLocalizer):
 
 def build_runner(tmp_path_factory, generator: dict, with_foreground=True):
     data = make_tiny_data(tmp_path_factory.mktemp('synthetic'))
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(REPO / SYNTHETIC_CONFIG))
     opts = {}
     for kv in tiny_options(data):
         key, value = kv.split('=', 1)

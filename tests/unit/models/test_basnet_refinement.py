@@ -15,7 +15,7 @@ from mmaction.structures import ActionDataSample
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \
     segments_to_labels
 
-SYNTHETIC = 'configs/refineloc-basnet_synthetic.py'
+SYNTHETIC = 'configs/basnet/refineloc-basnet_i3d_4x38e_synthetic.py'
 
 
 def build_loss(**kw):

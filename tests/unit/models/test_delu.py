@@ -12,10 +12,11 @@ import refineloc_mm  # noqa: F401
 from mmaction.registry import MODELS, TASK_UTILS
 from refineloc_mm.models.snippet_ops import length_mask
 
-REPO_CONFIGS = ('configs/delu_thumos14.py', 'configs/delu_activitynet12.py',
-                'configs/refineloc-delu_thumos14.py',
-                'configs/refineloc-delu_activitynet12.py',
-                'configs/refineloc-delu_synthetic.py')
+REPO_CONFIGS = ('configs/delu/delu_i3d_1x100e_thumos14.py',
+                'configs/delu/delu_i3d_1x110e_activitynet12.py',
+                'configs/delu/refineloc-delu_i3d_10x100e_thumos14.py',
+                'configs/delu/refineloc-delu_i3d_10x110e_activitynet12.py',
+                'configs/delu/refineloc-delu_i3d_4x6e_synthetic.py')
 
 
 def small_head(**kwargs):
@@ -240,7 +241,7 @@ def test_configs_build(path):
     sampler = cfg.train_dataloader.batch_sampler
     assert sampler.type == 'DELUBatchSampler' and sampler.num_similar == 3
     assert cfg.train_dataloader.batch_size == 10
-    if path == 'configs/delu_thumos14.py':
+    if path == 'configs/delu/delu_i3d_1x100e_thumos14.py':
         opt = cfg.optim_wrapper.optimizer
         assert (opt.type, opt.lr, opt.weight_decay) == ('Adam', 5e-5, 1e-3)
         assert cfg.randomness.seed == 0

@@ -454,11 +454,13 @@ def test_post_processor_foreground_modes():
         build('runs')
 
 
-@pytest.mark.parametrize('name', [
-    'refineloc-wtalc_synthetic', 'refineloc-wtalc_thumos',
-    'refineloc-wtalc_activitynet12'
+@pytest.mark.parametrize(('name', 'alone'), [
+    ('refineloc-wtalc_i3d_4x10e_synthetic', 'wtalc_i3d_1x20e_synthetic'),
+    ('refineloc-wtalc_i3d_10x200e_thumos14', 'wtalc_i3d_1x200e_thumos14'),
+    ('refineloc-wtalc_i3d_10x200e_activitynet12',
+     'wtalc_i3d_1x200e_activitynet12'),
 ])
-def test_refinement_configs_use_the_recipe(name):
+def test_refinement_configs_use_the_recipe(name, alone):
     """The refinement configs build a head whose trained foreground gives
     the foreground runs at test time (planted scores through the head's
     own post_process) and a generator that keeps only the video's
@@ -466,7 +468,7 @@ def test_refinement_configs_use_the_recipe(name):
     from mmengine.config import Config
     from helpers.runs import REPO
     init_default_scope('mmaction')
-    cfg = Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'wtalc' / f'{name}.py'))
     assert cfg.train_cfg.type == 'RefinementLoop'
     generator = cfg.default_hooks.pseudo_labels.generator
     assert TASK_UTILS.build(generator).video_label_classes_only
@@ -491,8 +493,7 @@ def test_refinement_configs_use_the_recipe(name):
     sample.set_metainfo(dict(fps=25., snippet_size=16))
     (segs, ) = head.post_process(scores, [sample])
     np.testing.assert_allclose(segs[:, :3], [[1.28, 4.48, 1.]])
-    alone = Config.fromfile(
-        str(REPO / 'configs' / f"{name.replace('refineloc-', '')}.py"))
+    alone = Config.fromfile(str(REPO / 'configs' / 'wtalc' / f'{alone}.py'))
     post = TASK_UTILS.build(alone.model.cls_head.post_processor)
     assert post.foreground_mode == 'gate_before_threshold'
     assert alone.model.cls_head.attention is None

@@ -17,8 +17,10 @@ def test_only_when_configured(monkeypatch):
         Config(dict(reuse_freed_memory=True))) is True
     assert calls == [1]
     configs = REPO / 'configs'
-    assert Config.fromfile(configs /
-                           'refineloc_synthetic.py').reuse_freed_memory
+    assert Config.fromfile(
+        configs / 'refineloc/refineloc_i3d_4x10e_synthetic.py'
+    ).reuse_freed_memory
     # 256-video batches: the heap would keep the largest ones
     assert not Config.fromfile(
-        configs / 'refineloc_activitynet12_npy.py').reuse_freed_memory
+        configs / 'refineloc/refineloc_i3d_50x50e_activitynet12-npy.py'
+    ).reuse_freed_memory

@@ -9,13 +9,14 @@ from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
-from helpers.runs import REPO
+from helpers.runs import REPO, SYNTHETIC_CONFIG
 
 
 def synthetic_loop(tmp_path, data_root, **train_cfg):
-    """The RefinementLoop of configs/refineloc_synthetic.py with
+    """The RefinementLoop of
+    configs/refineloc/refineloc_i3d_4x10e_synthetic.py with
     ``train_cfg`` merged, as ``--cfg-options train_cfg.KEY=VALUE`` does."""
-    cfg = Config.fromfile(str(REPO / 'configs' / 'refineloc_synthetic.py'))
+    cfg = Config.fromfile(str(REPO / SYNTHETIC_CONFIG))
     for split in (cfg.train_dataloader.dataset.dataset,
                   cfg.val_dataloader.dataset, cfg.test_dataloader.dataset):
         split.data_root = str(data_root)

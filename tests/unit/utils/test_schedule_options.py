@@ -32,8 +32,11 @@ def merged(config, *argv):
 
 
 @pytest.mark.parametrize('name', [
-    'refineloc_thumos', 'refineloc_activitynet12', 'refineloc_synthetic',
-    'refineloc_thumos_npy', 'refineloc-wtalc_thumos', 'refineloc-basnet_thumos'
+    'refineloc_thumos', 'refineloc/refineloc_i3d_50x50e_activitynet12',
+    'refineloc/refineloc_i3d_4x10e_synthetic',
+    'refineloc/refineloc_i3d_50x100e_thumos14-npy',
+    'wtalc/refineloc-wtalc_i3d_10x200e_thumos14',
+    'basnet/refineloc-basnet_i3d_50x115e_thumos14'
 ])
 def test_rounds_and_epochs_set_the_loop(name):
     cfg = merged(name, '--rounds', '3', '--epochs-per-round', '7')
@@ -46,17 +49,18 @@ def test_rounds_and_epochs_set_the_loop(name):
 
 
 def test_only_epochs_keeps_the_number_of_rounds():
-    cfg = merged('refineloc_synthetic', '--epochs-per-round', '3')
+    cfg = merged('refineloc/refineloc_i3d_4x10e_synthetic',
+                 '--epochs-per-round', '3')
     assert (cfg.train_cfg.num_rounds, cfg.train_cfg.epochs_per_round) == (4,
                                                                           3)
 
 
 def test_cfg_options_come_last():
-    cfg = merged('refineloc_synthetic', '--rounds', '3', '--cfg-options',
-                 'train_cfg.num_rounds=2')
+    cfg = merged('refineloc/refineloc_i3d_4x10e_synthetic', '--rounds', '3',
+                 '--cfg-options', 'train_cfg.num_rounds=2')
     assert cfg.train_cfg.num_rounds == 2
 
 
 def test_needs_a_refinement_loop():
     with pytest.raises(ValueError, match='RefinementLoop'):
-        merged('wtalc_thumos', '--rounds', '2')
+        merged('wtalc/wtalc_i3d_1x200e_thumos14', '--rounds', '2')
