@@ -26,9 +26,11 @@
 # - they supervise what BaS-Net's test reads: the suppression branch's CAS
 #   logit of the video's labelled classes (BaSNetLoss
 #   pseudo_gt_target='suppression_cas', PseudoGTLoss on logits).
-_base_ = ['./refineloc-basnet_i3d_50x115e_thumos14.py']
+_base_ = [
+    './refineloc-basnet_i3d_50x115e_thumos14.py',
+    '../_base_/datasets/synthetic_features.py'
+]
 
-data_root = 'data/synthetic'
 num_segments = 256
 stream = 1  # one 1024-wide half of the synthetic features
 in_channels = 1024
@@ -37,22 +39,9 @@ pipeline = [
     dict(type='ResampleSnippets', num_segments=num_segments),
     dict(type='PackSnippetInputs')
 ]
-split = dict(
-    data_root=data_root,
-    stream=stream,
-    in_channels=in_channels,
-    pipeline=pipeline)
 train_dataloader = dict(
-    dataset=dict(
-        dataset=dict(
-            ann_file='synthetic_valid_groundtruth.csv',
-            feature_file='synthetic_valid_features.hdf5',
-            **split)))
-val_dataloader = dict(
-    dataset=dict(
-        ann_file='synthetic_test_groundtruth.csv',
-        feature_file='synthetic_test_features.hdf5',
-        **split))
+    dataset=dict(dataset=dict(_base_.synthetic_train, pipeline=pipeline)))
+val_dataloader = dict(dataset=dict(_base_.synthetic_test, pipeline=pipeline))
 test_dataloader = val_dataloader
 model = dict(
     cls_head=dict(

@@ -19,22 +19,7 @@ model = dict(
                 loss_weight=1.0))))
 
 # BaS-Net alone is one round of 5 epochs (its RefinementLoop): here
-# up to 50 of them
+# up to 50 of them, checkpointed once per round; the pseudo labels are the
+# recipe's (_base_/basnet_activitynet12_i3d.py: runs of w >= 0.5 of the
+# video's classes, dropout 0.2)
 train_cfg = dict(num_rounds=50, best_metric='average_mAP', early_stop_rounds=3)
-default_hooks = dict(
-    checkpoint=dict(interval='round'),
-    pseudo_labels=dict(
-        batch_size=16,
-        generator=dict(
-            source='predictions',
-            # runs of the foreground weights w >= 0.5 (every class: the
-            # class filter below keeps the video's own)
-            post_processor=dict(
-                _delete_=True,
-                type='BaSNetPostProcessor',
-                activation='foreground',
-                class_thresh=0.0,
-                act_thresh=[0.5]),
-            video_label_classes_only=True,
-            from_m_iterations=1,
-            dropout=0.2)))

@@ -16,12 +16,13 @@
 # so few iterations learn; test and scoring batches of 4 videos. Losses,
 # post-processing and the refinement (the `attention` source) as in
 # refineloc-delu_i3d_10x100e_thumos14.py.
-_base_ = ['./refineloc-delu_i3d_10x100e_thumos14.py']
+_base_ = [
+    './refineloc-delu_i3d_10x100e_thumos14.py',
+    '../_base_/datasets/synthetic_features.py'
+]
 
-data_root = 'data/synthetic'
 max_seqlen = 64
 iterations_per_epoch = 25
-features = dict(data_root=data_root, stream=1, in_channels=1024)
 train_pipeline = [
     dict(type='LoadSnippetFeatures'),
     dict(type='RandomPerturbSnippets', num_segments=max_seqlen),
@@ -30,17 +31,8 @@ train_pipeline = [
 train_dataloader = dict(
     batch_sampler=dict(num_batches=iterations_per_epoch),
     dataset=dict(
-        dataset=dict(
-            ann_file='synthetic_valid_groundtruth.csv',
-            feature_file='synthetic_valid_features.hdf5',
-            pipeline=train_pipeline,
-            **features)))
-val_dataloader = dict(
-    batch_size=4,
-    dataset=dict(
-        ann_file='synthetic_test_groundtruth.csv',
-        feature_file='synthetic_test_features.hdf5',
-        **features))
+        dataset=dict(_base_.synthetic_train, pipeline=train_pipeline)))
+val_dataloader = dict(batch_size=4, dataset=_base_.synthetic_test)
 test_dataloader = val_dataloader
 
 num_rounds = 4

@@ -8,11 +8,12 @@
 # instead of both, training videos cropped to 128 snippets instead of 750,
 # and Adam lr 1e-3 instead of 1e-4; each round is 500 iterations (10
 # epochs of 50 batches) instead of 100k.
-_base_ = ['./refineloc-wtalc_i3d_10x200e_thumos14.py']
+_base_ = [
+    './refineloc-wtalc_i3d_10x200e_thumos14.py',
+    '../_base_/datasets/synthetic_features.py'
+]
 
-data_root = 'data/synthetic'
 max_seqlen = 128
-features = dict(data_root=data_root, stream=1, in_channels=1024)
 train_pipeline = [
     dict(type='LoadSnippetFeatures'),
     dict(type='RandomSnippetCrop', max_seqlen=max_seqlen),
@@ -21,16 +22,8 @@ train_pipeline = [
 train_dataloader = dict(
     batch_sampler=dict(num_batches=50),
     dataset=dict(
-        dataset=dict(
-            ann_file='synthetic_valid_groundtruth.csv',
-            feature_file='synthetic_valid_features.hdf5',
-            pipeline=train_pipeline,
-            **features)))
-val_dataloader = dict(
-    dataset=dict(
-        ann_file='synthetic_test_groundtruth.csv',
-        feature_file='synthetic_test_features.hdf5',
-        **features))
+        dataset=dict(_base_.synthetic_train, pipeline=train_pipeline)))
+val_dataloader = dict(dataset=_base_.synthetic_test)
 test_dataloader = val_dataloader
 model = dict(cls_head=dict(in_channels=1024))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

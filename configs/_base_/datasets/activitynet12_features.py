@@ -9,27 +9,25 @@ in_channels = 2048
 classes = {{_base_.classes}}
 
 pipeline = [dict(type='LoadSnippetFeatures'), dict(type='PackSnippetInputs')]
-train_split = dict(
+# the keys both splits share (a child config changes them for both as in
+# thumos14_features.py)
+split = dict(
     type=dataset_type,
     data_root=data_root,
-    ann_file='activitynet_v1-2_train_groundtruth.csv',
-    feature_file='activitynet_v1-2_train_features.hdf5',
     snippet_size=snippet_size,
     stream=stream,
     in_channels=in_channels,
     classes=classes,
     pipeline=pipeline)
+train_split = dict(
+    ann_file='activitynet_v1-2_train_groundtruth.csv',
+    feature_file='activitynet_v1-2_train_features.hdf5',
+    **split)
 test_split = dict(
-    type=dataset_type,
-    data_root=data_root,
     ann_file='activitynet_v1-2_valid_groundtruth.csv',
     feature_file='activitynet_v1-2_valid_features.hdf5',
-    snippet_size=snippet_size,
-    stream=stream,
-    in_channels=in_channels,
-    classes=classes,
-    pipeline=pipeline,
-    test_mode=True)
+    test_mode=True,
+    **split)
 
 train_dataloader = dict(
     batch_size=256,

@@ -53,25 +53,24 @@ test_pipeline = [
 classes = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12',
            '13', '14', '15', '16', '17', '18', '19')
 
-train_split = dict(
+# the keys both splits share
+split = dict(
     type=dataset_type,
     data_root=data_root,
+    filename_tmpl='{}.mp4',
+    snippet_size=snippet_size,
+    classes=classes)
+train_split = dict(
     ann_file='thumos14_valid_groundtruth.csv',
     video_dir='videos/validation',
-    filename_tmpl='{}.mp4',
-    snippet_size=snippet_size,
-    classes=classes,
-    pipeline=train_pipeline)
+    pipeline=train_pipeline,
+    **split)
 test_split = dict(
-    type=dataset_type,
-    data_root=data_root,
     ann_file='thumos14_test_groundtruth.csv',
     video_dir='videos/test',
-    filename_tmpl='{}.mp4',
-    snippet_size=snippet_size,
-    classes=classes,
     pipeline=test_pipeline,
-    test_mode=True)
+    test_mode=True,
+    **split)
 
 train_dataloader = dict(
     batch_size=2,

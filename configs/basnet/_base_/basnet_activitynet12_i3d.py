@@ -6,10 +6,7 @@
 # median 188, and long actions), about 1500 iterations of batch 16 as on
 # THUMOS14 (294 batches per epoch, so 5 epochs = 1470 iterations), the
 # same optimizer and the same post-processing thresholds (not tuned).
-_base_ = [
-    './basnet_i3d.py', '../../_base_/schedules/adam_refinement.py',
-    '../../_base_/default_runtime.py'
-]
+_base_ = ['./basnet_thumos14_i3d.py']
 
 model = dict(
     cls_head=dict(
@@ -22,13 +19,6 @@ model = dict(
 # BaS-Net alone: one round (no pseudo labels) of 5 epochs; a refinement
 # config on top of it changes num_rounds
 train_cfg = dict(num_rounds=1, epochs_per_round=5)
-# pseudo labels, once a refinement config adds rounds: BaS-Net's own
-# post-processing of the training videos, scored in batches of 16
-default_hooks = dict(
-    pseudo_labels=dict(
-        batch_size=16, generator=dict(source='predictions',
-                                      post_processor=None)))
-optim_wrapper = dict(
-    optimizer=dict(
-        type='Adam', lr=1e-4, betas=(0.9, 0.999), weight_decay=5e-4,
-        fused=True))
+# pseudo labels, once a refinement config adds rounds: the THUMOS14
+# recipe's, with RefineLoc's ActivityNet v1.2 dropout (20 %)
+default_hooks = dict(pseudo_labels=dict(generator=dict(dropout=0.2)))
