@@ -1,5 +1,5 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""The benchmark and the checkpoint converter are command lines over the
+"""The benchmarks and the checkpoint converter are command lines over the
 package: their files define ``parse_args`` and ``main`` only (the logic is
 in :mod:`refineloc_mm.utils.benchmark` and
 :mod:`refineloc_mm.utils.reference_checkpoint`, tested there)."""
@@ -9,7 +9,8 @@ import pytest
 
 from helpers.runs import REPO
 
-THIN = ('tools/benchmark.py', 'tools/convert_reference_checkpoint.py')
+THIN = ('tools/benchmark.py', 'tools/benchmark_iteration.py',
+        'tools/convert_reference_checkpoint.py')
 
 
 @pytest.mark.parametrize('tool', THIN)

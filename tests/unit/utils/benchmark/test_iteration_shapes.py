@@ -1,0 +1,61 @@
+# Copyright (c) refineloc-mm contributors. All rights reserved.
+"""The iteration benchmark's shapes come from each base model's THUMOS14
+config (batch, crop / resampling length, widths), and its report lines."""
+import pytest
+
+from refineloc_mm.utils.benchmark.config import load_config
+from refineloc_mm.utils.benchmark.iteration import (TABLE_HEADER,
+                                                    iteration_shapes,
+                                                    table_row)
+
+
+@pytest.mark.parametrize('config,expect', [
+    ('configs/basnet_thumos.py',
+     dict(model='BaSNet', batch=16, num_snippets=750, in_channels=2048,
+          cas_channels=2048, filter_channels=512, num_pairs=0,
+          num_snippets_from='ResampleSnippets.num_segments')),
+    ('configs/wtalc_thumos.py',
+     dict(model='WTALC', batch=10, num_snippets=750, in_channels=2048,
+          num_pairs=3, num_snippets_from='RandomSnippetCrop.max_seqlen')),
+    ('configs/delu_thumos14.py',
+     dict(model='DELU', batch=10, num_snippets=320, in_channels=2048,
+          attention_channels=512, cls_channels=2048, num_pairs=3,
+          num_snippets_from='RandomPerturbSnippets.num_segments')),
+    ('configs/refineloc-basnet_thumos.py',
+     dict(model='BaSNet', batch=16, num_snippets=750)),
+])
+def test_shapes_of_the_thumos14_configs(config, expect):
+    shapes = iteration_shapes(load_config(config, []))
+    assert {k: shapes[k] for k in expect} == expect
+
+
+def test_overrides_and_whole_videos():
+    cfg = load_config('configs/refineloc_thumos.py', [])
+    with pytest.raises(ValueError, match='neither crops nor resamples'):
+        iteration_shapes(cfg)
+    shapes = iteration_shapes(cfg, whole_video_snippets=381)
+    assert (shapes['model'], shapes['batch'], shapes['num_snippets'],
+            shapes['in_channels']) == ('RefineLoc', 32, 381, 1024)
+    shapes = iteration_shapes(
+        load_config('configs/basnet_thumos.py', []), batch=4,
+        num_snippets=64)
+    assert (shapes['batch'], shapes['num_snippets'],
+            shapes['num_snippets_from']) == (4, 64, 'override')
+
+
+def test_table_row():
+    res = dict(
+        config='configs/basnet_thumos.py',
+        shapes=dict(model='BaSNet', batch=16, num_snippets=750,
+                    in_channels=2048, cas_channels=2048),
+        ratio=0.5,
+        results=dict(
+            original=dict(median_s=2., cpu_median_s=4., peak_rss_mib=900.,
+                          peak_above_imports_mib=600.),
+            project=dict(median_s=1., cpu_median_s=2., peak_rss_mib=1000.,
+                         peak_above_imports_mib=500.)))
+    row = table_row(res)
+    assert row == ('| BaSNet (`basnet_thumos.py`) | B 16, T 750, D 2048, '
+                   'cas_channels 2048 | 2.000 (4.000) | 1.000 (2.000) | '
+                   '0.50 | 900 (600) / 1000 (500) |')
+    assert TABLE_HEADER.splitlines()[0].count('|') == row.count('|')
