@@ -51,7 +51,7 @@ LENGTH_TRANSFORMS = dict(
     RandomPerturbSnippets='num_segments')
 # head keys that size the original's layers (missing keys: the original's)
 WIDTH_KEYS = ('cas_channels', 'filter_channels', 'attention_channels',
-              'cls_channels', 'topk_ratio')
+              'cls_channels', 'fusion_channels', 'topk_ratio')
 
 
 def _originals():

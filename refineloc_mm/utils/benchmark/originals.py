@@ -19,7 +19,7 @@ backward and ``torch.optim.Adam`` with the original's settings and its
 default implementation (on CPU: the per-parameter loop).
 """
 import math
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -278,28 +278,30 @@ class DELUOriginal(nn.Module):
     """DELU (``BWA_fusion_dropout_feat_v2``): attention blocks for RGB
     (main) / flow (other) and flow / RGB, attn = their mean, fusion Conv k1
     2 S -> W + LReLU + dropout 0.7, classifier dropout 0.7, Conv k3 W -> W,
-    LReLU, dropout 0.7, Conv k1 W -> C + 1. ``feat_encoder`` (Conv k3) is
-    built and never used, as in the original. Kaiming-uniform weights, zero
-    biases. Returns time-major outputs."""
+    LReLU, dropout 0.7, Conv k1 W -> C + 1 (2 S = F = W = 2048 in the
+    original; F = ``fusion_channels``, default 2 S). ``feat_encoder`` (Conv
+    k3 2 S -> 2 S) is built and never used, as in the original.
+    Kaiming-uniform weights, zero biases. Returns time-major outputs."""
 
     def __init__(self, in_channels: int = 2048, num_classes: int = 20,
                  attention_channels: int = 512, cls_channels: int = 2048,
+                 fusion_channels: Optional[int] = None,
                  dropout: float = 0.7, attention_dropout: float = 0.5) -> None:
         super().__init__()
         stream = in_channels // 2
+        fusion = fusion_channels or in_channels
         self.vAttn = DELUAttentionOriginal(stream, attention_channels,
                                            attention_dropout)
         self.fAttn = DELUAttentionOriginal(stream, attention_channels,
                                            attention_dropout)
         self.feat_encoder = nn.Sequential(
-            nn.Conv1d(in_channels, cls_channels, 3, padding=1), _lrelu(),
+            nn.Conv1d(in_channels, in_channels, 3, padding=1), _lrelu(),
             nn.Dropout(dropout))
         self.fusion = nn.Sequential(
-            nn.Conv1d(in_channels, cls_channels, 1), _lrelu(),
-            nn.Dropout(dropout))
+            nn.Conv1d(in_channels, fusion, 1), _lrelu(), nn.Dropout(dropout))
         self.classifier = nn.Sequential(
             nn.Dropout(dropout),
-            nn.Conv1d(cls_channels, cls_channels, 3, padding=1), _lrelu(),
+            nn.Conv1d(fusion, cls_channels, 3, padding=1), _lrelu(),
             nn.Dropout(dropout), nn.Conv1d(cls_channels, num_classes + 1, 1))
         for m in self.modules():
             if isinstance(m, nn.Conv1d):
@@ -395,13 +397,14 @@ def delu_loss(out: Dict[str, Tensor], labels: Tensor, itr: int,
 
 def delu_step(batch: int, num_snippets: int, in_channels: int,
               num_classes: int, attention_channels: int = 512,
-              cls_channels: int = 2048, num_pairs: int = 3,
+              cls_channels: int = 2048,
+              fusion_channels: Optional[int] = None, num_pairs: int = 3,
               **_) -> Tuple[Callable[[], Tensor], nn.Module]:
     """One DELU training iteration: non-zero rows -> seq_len, crop to the
     longest, forward, criterion at the current iteration, Adam lr 5e-5 /
     weight decay 1e-3."""
     model = DELUOriginal(in_channels, num_classes, attention_channels,
-                         cls_channels).train()
+                         cls_channels, fusion_channels).train()
     optim = torch.optim.Adam(model.parameters(), lr=5e-5, weight_decay=1e-3)
     x = torch.randn(batch, num_snippets, in_channels)
     labels = benchmark_labels(batch, num_classes, num_pairs)

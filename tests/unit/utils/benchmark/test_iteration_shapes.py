@@ -59,3 +59,53 @@ def test_table_row():
                    'cas_channels 2048 | 2.000 (4.000) | 1.000 (2.000) | '
                    '0.50 | 900 (600) / 1000 (500) |')
     assert TABLE_HEADER.splitlines()[0].count('|') == row.count('|')
+
+
+def test_alternation_and_pooling(monkeypatch):
+    """Processes alternate original, project, project, original, ...; the
+    timed iterations pool, the peak RSS is the largest process's."""
+    from refineloc_mm.utils.benchmark import iteration
+    calls = []
+
+    def fake(spec):
+        calls.append(spec['impl'])
+        n = len(calls)
+        return dict(impl=spec['impl'], times_s=[float(n), float(n) + .5],
+                    cpu_s=[1., 1.], peak_rss_mib=100. * n,
+                    peak_above_imports_mib=10. * n, threads=2,
+                    num_parameters=7)
+
+    monkeypatch.setattr(iteration, '_run_subprocess', fake)
+    res = iteration.benchmark_iteration(
+        'configs/basnet_thumos.py', repeats=3, iters=2)
+    assert calls == ['original', 'project', 'project', 'original',
+                     'original', 'project']
+    o, p = res['results']['original'], res['results']['project']
+    assert o['times_s'] == [1., 1.5, 4., 4.5, 5., 5.5]
+    assert o['median_s'] == 4.25 and p['median_s'] == 3.25
+    assert (o['peak_rss_mib'], p['peak_rss_mib']) == (500., 600.)
+    assert o['processes'] == 3 and res['ratio'] == 3.25 / 4.25
+    assert res['original'] == 'basnet'
+    res = iteration.benchmark_iteration(
+        'configs/refineloc_thumos.py', whole_video_snippets=8, repeats=2)
+    assert res['original'] == 'none' and res['ratio'] is None
+    assert calls[-2:] == ['project', 'project']
+
+
+@pytest.mark.parametrize('impl', ['original', 'project'])
+def test_worker_times_tiny_basnet(impl):
+    """The worker builds either side from the same shapes and times it."""
+    from refineloc_mm.utils.benchmark.iteration import run_worker
+    opts = ['model.cls_head.in_channels=8', 'model.cls_head.cas_channels=8',
+            'model.cls_head.filter_channels=4']
+    shapes = iteration_shapes(load_config('configs/basnet_thumos.py', opts),
+                              batch=2, num_snippets=16)
+    res = run_worker(dict(impl=impl, original='basnet',
+                          config='configs/basnet_thumos.py',
+                          cfg_options=opts, shapes=shapes, iters=2,
+                          warmup=1, threads=None))
+    assert len(res['times_s']) == len(res['cpu_s']) == 2
+    assert all(t > 0 for t in res['times_s'])
+    # filter 8 -> 4 -> 1, CAS 8 -> 8 (k3) -> 8 (k3) -> 21 (k1, no bias)
+    assert res['num_parameters'] == (8 * 4 + 4 + 4 + 1 + 8 * 8 * 3 + 8 +
+                                     8 * 8 * 3 + 8 + 8 * 21)
