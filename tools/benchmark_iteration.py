@@ -16,12 +16,16 @@ processes and the ratio are printed, with a Markdown row per config.
 
 Usage::
 
-    OMP_NUM_THREADS=2 python tools/benchmark_iteration.py \\
-        --config configs/basnet_thumos.py configs/wtalc_thumos.py \\
-        configs/delu_thumos14.py --json work_dirs/benchmark/iteration.json
-    python tools/benchmark_iteration.py --config configs/refineloc_thumos.py \\
+    OMP_NUM_THREADS=2 python tools/benchmark_iteration.py --config \\
+        configs/basnet/basnet_i3d_1x115e_thumos14.py \\
+        configs/wtalc/wtalc_i3d_1x200e_thumos14.py \\
+        configs/delu/delu_i3d_1x100e_thumos14.py \\
+        --json work_dirs/benchmark/iteration.json
+    python tools/benchmark_iteration.py --config \\
+        configs/refineloc/refineloc_i3d_50x100e_thumos14.py \\
         --whole-video-snippets 381          # RefineLoc: whole videos
-    python tools/benchmark_iteration.py --config configs/basnet_thumos.py \\
+    python tools/benchmark_iteration.py --config \\
+        configs/basnet/basnet_i3d_1x115e_thumos14.py \\
         --batch 4 --num-snippets 64 --cfg-options \\
         model.cls_head.cas_channels=64 model.cls_head.in_channels=32
 

@@ -10,14 +10,15 @@ import pytest
 
 from helpers.runs import run_tool
 
-CONFIGS = ('configs/basnet_thumos.py', 'configs/wtalc_thumos.py',
-           'configs/delu_thumos14.py')
+CONFIGS = ('configs/basnet/basnet_i3d_1x115e_thumos14.py',
+           'configs/wtalc/wtalc_i3d_1x200e_thumos14.py',
+           'configs/delu/delu_i3d_1x100e_thumos14.py')
 D = 16
 # the parameters of the layers the originals build and never use
 UNUSED = {
-    'configs/basnet_thumos.py': 0,
-    'configs/wtalc_thumos.py': D * D + D,  # fc1
-    'configs/delu_thumos14.py': D * D * 3 + D,  # feat_encoder
+    'configs/basnet/basnet_i3d_1x115e_thumos14.py': 0,
+    'configs/wtalc/wtalc_i3d_1x200e_thumos14.py': D * D + D,  # fc1
+    'configs/delu/delu_i3d_1x100e_thumos14.py': D * D * 3 + D,  # feat_encoder
 }
 
 

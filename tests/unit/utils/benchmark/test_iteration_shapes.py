@@ -8,20 +8,26 @@ from refineloc_mm.utils.benchmark.iteration import (TABLE_HEADER,
                                                     iteration_shapes,
                                                     table_row)
 
+BASNET = 'configs/basnet/basnet_i3d_1x115e_thumos14.py'
+WTALC = 'configs/wtalc/wtalc_i3d_1x200e_thumos14.py'
+DELU = 'configs/delu/delu_i3d_1x100e_thumos14.py'
+REFINE_BASNET = 'configs/basnet/refineloc-basnet_i3d_50x115e_thumos14.py'
+REFINELOC = 'configs/refineloc/refineloc_i3d_50x100e_thumos14.py'
+
 
 @pytest.mark.parametrize('config,expect', [
-    ('configs/basnet_thumos.py',
+    (BASNET,
      dict(model='BaSNet', batch=16, num_snippets=750, in_channels=2048,
           cas_channels=2048, filter_channels=512, num_pairs=0,
           num_snippets_from='ResampleSnippets.num_segments')),
-    ('configs/wtalc_thumos.py',
+    (WTALC,
      dict(model='WTALC', batch=10, num_snippets=750, in_channels=2048,
           num_pairs=3, num_snippets_from='RandomSnippetCrop.max_seqlen')),
-    ('configs/delu_thumos14.py',
+    (DELU,
      dict(model='DELU', batch=10, num_snippets=320, in_channels=2048,
           attention_channels=512, cls_channels=2048, num_pairs=3,
           num_snippets_from='RandomPerturbSnippets.num_segments')),
-    ('configs/refineloc-basnet_thumos.py',
+    (REFINE_BASNET,
      dict(model='BaSNet', batch=16, num_snippets=750)),
 ])
 def test_shapes_of_the_thumos14_configs(config, expect):
@@ -30,14 +36,14 @@ def test_shapes_of_the_thumos14_configs(config, expect):
 
 
 def test_overrides_and_whole_videos():
-    cfg = load_config('configs/refineloc_thumos.py', [])
+    cfg = load_config(REFINELOC, [])
     with pytest.raises(ValueError, match='neither crops nor resamples'):
         iteration_shapes(cfg)
     shapes = iteration_shapes(cfg, whole_video_snippets=381)
     assert (shapes['model'], shapes['batch'], shapes['num_snippets'],
             shapes['in_channels']) == ('RefineLoc', 32, 381, 1024)
     shapes = iteration_shapes(
-        load_config('configs/basnet_thumos.py', []), batch=4,
+        load_config(BASNET, []), batch=4,
         num_snippets=64)
     assert (shapes['batch'], shapes['num_snippets'],
             shapes['num_snippets_from']) == (4, 64, 'override')
@@ -45,7 +51,7 @@ def test_overrides_and_whole_videos():
 
 def test_table_row():
     res = dict(
-        config='configs/basnet_thumos.py',
+        config=BASNET,
         shapes=dict(model='BaSNet', batch=16, num_snippets=750,
                     in_channels=2048, cas_channels=2048),
         ratio=0.5,
@@ -55,8 +61,9 @@ def test_table_row():
             project=dict(median_s=1., cpu_median_s=2., peak_rss_mib=1000.,
                          peak_above_imports_mib=500.)))
     row = table_row(res)
-    assert row == ('| BaSNet (`basnet_thumos.py`) | B 16, T 750, D 2048, '
-                   'cas_channels 2048 | 2.000 (4.000) | 1.000 (2.000) | '
+    assert row == ('| BaSNet (`basnet_i3d_1x115e_thumos14.py`) | B 16, '
+                   'T 750, D 2048, cas_channels 2048 | 2.000 (4.000) | '
+                   '1.000 (2.000) | '
                    '0.50 | 900 (600) / 1000 (500) |')
     assert TABLE_HEADER.splitlines()[0].count('|') == row.count('|')
 
@@ -77,7 +84,7 @@ def test_alternation_and_pooling(monkeypatch):
 
     monkeypatch.setattr(iteration, '_run_subprocess', fake)
     res = iteration.benchmark_iteration(
-        'configs/basnet_thumos.py', repeats=3, iters=2)
+        BASNET, repeats=3, iters=2)
     assert calls == ['original', 'project', 'project', 'original',
                      'original', 'project']
     o, p = res['results']['original'], res['results']['project']
@@ -87,7 +94,7 @@ def test_alternation_and_pooling(monkeypatch):
     assert o['processes'] == 3 and res['ratio'] == 3.25 / 4.25
     assert res['original'] == 'basnet'
     res = iteration.benchmark_iteration(
-        'configs/refineloc_thumos.py', whole_video_snippets=8, repeats=2)
+        REFINELOC, whole_video_snippets=8, repeats=2)
     assert res['original'] == 'none' and res['ratio'] is None
     assert calls[-2:] == ['project', 'project']
 
@@ -98,10 +105,10 @@ def test_worker_times_tiny_basnet(impl):
     from refineloc_mm.utils.benchmark.iteration import run_worker
     opts = ['model.cls_head.in_channels=8', 'model.cls_head.cas_channels=8',
             'model.cls_head.filter_channels=4']
-    shapes = iteration_shapes(load_config('configs/basnet_thumos.py', opts),
+    shapes = iteration_shapes(load_config(BASNET, opts),
                               batch=2, num_snippets=16)
     res = run_worker(dict(impl=impl, original='basnet',
-                          config='configs/basnet_thumos.py',
+                          config=BASNET,
                           cfg_options=opts, shapes=shapes, iters=2,
                           warmup=1, threads=None))
     assert len(res['times_s']) == len(res['cpu_s']) == 2
