@@ -58,7 +58,7 @@ model = dict(
                 max_iter=epochs_per_round * iterations_per_epoch))))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
-# the refinement of refineloc-delu_thumos14.py (the attention source),
+# the refinement of refineloc-delu_thumos14.py (DELU's thresholded attn),
 # 4 rounds of 6 epochs, scored 4 videos at a time
 train_cfg = dict(
     num_rounds=num_rounds,

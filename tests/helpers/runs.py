@@ -56,7 +56,8 @@ def tiny_options(data_root):
         'default_hooks.logger.interval=1',
         # loose inference thresholds so that a tiny model predicts segments
         'model.cls_head.post_processor.min_cas_score=0.02',
-        'default_hooks.pseudo_labels.generator.min_attention_score=0.5',
+        'default_hooks.pseudo_labels.generator.post_processor.'
+        'min_attention_score=0.5',
     ]
     for split in ('train_dataloader.dataset.dataset', 'val_dataloader.dataset',
                   'test_dataloader.dataset'):

@@ -20,16 +20,16 @@ model = dict(
         topk_ratio=8,
         loss=dict(
             type='BaSNetLoss',
-            alpha=1e-4,
-            # ours (the original has no pseudo labels): the refinement's
-            # labels supervise the foreground weights w with RefineLoc's
-            # loss for a sigmoid foreground (THUMOS14 recipe: BCE with
-            # pos_weight sqrt(w_fg), alpha_pgt = 2); zero in round 0
-            pseudo_gt_loss=dict(
-                type='PseudoGTLoss',
-                input_type='probs',
-                weighting='sqrt_pos_weight',
-                loss_weight=2.0)),
+            alpha=1e-4),
+        # ours (the original has no pseudo labels): the refinement's
+        # labels supervise the foreground weights w with RefineLoc's
+        # loss for a sigmoid foreground (THUMOS14 recipe: BCE with
+        # pos_weight sqrt(w_fg), alpha_pgt = 2); zero in round 0
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='probs',
+            weighting='sqrt_pos_weight',
+            loss_weight=2.0),
         post_processor=dict(
             type='BaSNetPostProcessor',
             class_thresh=0.25,

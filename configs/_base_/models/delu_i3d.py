@@ -50,15 +50,15 @@ model = dict(
                 loss_weight=1.),
             mutual_loss=dict(type='AttentionMutualLoss', loss_weight=1.),
             norm_weight=0.8,
-            guide_weight=0.4,
-            # ours (the original has no pseudo labels): RefineLoc's
-            # THUMOS14 loss (BCE with logits, pos_weight sqrt(w_fg),
-            # alpha_pgt = 2); zero in round 0
-            pseudo_gt_loss=dict(
-                type='PseudoGTLoss',
-                input_type='logits',
-                weighting='sqrt_pos_weight',
-                loss_weight=2.)),
+            guide_weight=0.4),
+        # ours (the original has no pseudo labels): RefineLoc's
+        # THUMOS14 loss (BCE with logits, pos_weight sqrt(w_fg),
+        # alpha_pgt = 2); zero in round 0
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='logits',
+            weighting='sqrt_pos_weight',
+            loss_weight=2.),
         post_processor=dict(
             type='DELUPostProcessor',
             class_thresh=0.2,

@@ -42,7 +42,7 @@ from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..backbones.snippet_clip_backbone import (ClipStreams,
                                                SnippetClipBackbone,
                                                is_clip_streams)
-from ..snippet_ops import length_mask, snippet_mask
+from ..utils.snippet_ops import length_mask, snippet_mask
 
 Inputs = Union[torch.Tensor, ClipStreams]
 

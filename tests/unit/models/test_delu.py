@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
 from mmaction.registry import MODELS, TASK_UTILS
-from refineloc_mm.models.snippet_ops import length_mask
+from refineloc_mm.models.utils.snippet_ops import length_mask
 
 REPO_CONFIGS = ('configs/delu_thumos14.py', 'configs/delu_activitynet12.py',
                 'configs/refineloc-delu_thumos14.py',
@@ -129,10 +129,11 @@ def test_post_processor_quirks(tmp_path):
     amb.write_text('v8  0.64 1.3\n')
     assert len(DELUPostProcessor(ambiguous_file=str(amb))(
         cas, attn, mask, [0.64], ['v8'])[0]) == 0
-    with pytest.raises(TypeError, match='DELUPostProcessor'):
+    # another post-processor reads the scores it needs, and names them
+    with pytest.raises(ValueError, match='cas_softmax'):
         small_head().post_process(
             dict(cas=cas, attn=attn, mask=mask), [],
-            TASK_UTILS.build(dict(type='ActionSegmentPredictor')))
+            TASK_UTILS.build(dict(type='SnippetThresholdSegmenter')))
     amb.write_text('v8 1.0\n')
     with pytest.raises(ValueError, match='amb.txt:1'):
         DELUPostProcessor(ambiguous_file=str(amb))

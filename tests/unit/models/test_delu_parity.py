@@ -74,7 +74,7 @@ def head(ref):
 
 def run_head(head, feats):
     """Forward of a list of [L, D] arrays as one padded batch."""
-    from refineloc_mm.models.snippet_ops import length_mask
+    from refineloc_mm.models.utils.snippet_ops import length_mask
     lengths = [len(f) for f in feats]
     x = torch.from_numpy(np.concatenate(feats))
     mask = length_mask(lengths, max(lengths), x.device)
@@ -164,7 +164,7 @@ def stored_outputs(ref, case, feat, requires_grad=False):
 
 def delu_loss(**kwargs):
     from mmaction.registry import MODELS
-    return MODELS.build(dict(type='DELULoss', pseudo_gt_loss=None, **kwargs))
+    return MODELS.build(dict(type='DELULoss', **kwargs))
 
 
 @pytest.mark.parametrize('case', CASES)
@@ -276,7 +276,7 @@ def post(ref, videos):
     """DELUPostProcessor on the stored cas/attn of the 10 test videos, one
     padded batch, with the fixture's ambiguous region."""
     from refineloc_mm.models.task_modules import DELUPostProcessor
-    from refineloc_mm.models.snippet_ops import length_mask
+    from refineloc_mm.models.utils.snippet_ops import length_mask
     arrays, meta = ref
     lengths = [len(arrays[f'{CASE}/forward/{v}/cas']) for v in videos]
     t = max(lengths)

@@ -10,8 +10,9 @@ from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
 from mmaction.registry import MODELS
-from refineloc_mm.models.snippet_ops import (length_mask, stack_video_labels,
-                                             topk_counts)
+from refineloc_mm.models.utils.snippet_ops import (length_mask,
+                                                   stack_video_labels,
+                                                   topk_counts)
 
 
 class _Sample:
