@@ -7,7 +7,7 @@ from typing import Dict
 
 from mmaction.registry import TRANSFORMS
 from .resample_snippets import ResampleSnippets
-from .snippet_clips import is_training_sample
+from .snippet_selection import is_training_sample
 
 
 @TRANSFORMS.register_module()

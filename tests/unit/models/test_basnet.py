@@ -125,7 +125,8 @@ def test_resampling_errors_name_the_video():
     with pytest.raises(ValueError, match='vid_x.*pseudo_label'):
         resample(dict(video_name='vid_x', num_snippets=5, snippet_size=16,
                       features=np.zeros((5, 2)),
-                      pseudo_label=np.zeros(4, np.int64)))
+                      pseudo_label=np.zeros(4, np.int64),
+                      sample_view='train'))
     with pytest.raises(ValueError, match='num_segments'):
         TRANSFORMS.build(dict(type='ResampleSnippets', num_segments=0))
 

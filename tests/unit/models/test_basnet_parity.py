@@ -45,6 +45,7 @@ def resampled_metainfo(length, num_segments, training=False):
         fps=FPS, features=np.arange(length, dtype=np.float32)[:, None])
     if training:
         results['pseudo_label'] = np.zeros(length, np.int64)
+        results['sample_view'] = 'train'
     return resample(results)
 
 

@@ -217,7 +217,7 @@ def test_random_perturb_snippets_training_only():
     out = t(dict(results))
     assert out['num_snippets'] == 20 and out['features'] is feats
     pseudo = np.arange(20) % 3 - 1
-    out = t(dict(results, pseudo_label=pseudo))
+    out = t(dict(results, pseudo_label=pseudo, sample_view='train'))
     inds = out['snippet_inds']
     assert out['num_snippets'] == 8 and len(inds) == 8
     assert (np.diff(inds) >= 0).all()

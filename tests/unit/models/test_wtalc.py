@@ -225,14 +225,16 @@ def test_crop_composes_snippet_inds():
     np.random.seed(0)
     out = crop(
         dict(num_snippets=10, pseudo_label=np.arange(10) % 2,
-             snippet_inds=np.arange(10) * 3, features=np.eye(10)))
+             sample_view='train', snippet_inds=np.arange(10) * 3,
+             features=np.eye(10)))
     r = int(out['snippet_inds'][0]) // 3
     assert np.array_equal(out['snippet_inds'], (r + np.arange(4)) * 3)
     assert np.array_equal(out['pseudo_label'], (r + np.arange(4)) % 2)
     assert np.array_equal(out['features'], np.eye(10)[r:r + 4])
     assert out['num_snippets'] == 4
     with pytest.raises(ValueError, match='video "v".*pseudo_label'):
-        crop(dict(num_snippets=10, video_name='v', pseudo_label=[0] * 9))
+        crop(dict(num_snippets=10, video_name='v', pseudo_label=[0] * 9,
+                  sample_view='train'))
 
 
 def TRANSFORM_CROP(max_seqlen):
@@ -507,7 +509,7 @@ def test_crop_then_frame_sampling_keeps_raw_snippets():
     t = 1000
     results = dict(
         video_name='long', num_snippets=t, snippet_size=16,
-        total_frames=16 * t, pseudo_label=np.arange(t),
+        total_frames=16 * t, pseudo_label=np.arange(t), sample_view='train',
         fg_mask=np.zeros(t, bool))
     for cfg in (dict(type='RandomSnippetCrop', max_seqlen=600),
                 dict(type='SampleSnippetFrames', clip_len=16,
