@@ -150,6 +150,7 @@ def tiny_config(tmp_path, videos, kind):
 
 def build(registry, cfg):
     import refineloc_mm  # noqa: F401
+    import refineloc_mm.base_models.wtalc  # noqa: F401
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     return registry.build(cfg)

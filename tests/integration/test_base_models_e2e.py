@@ -100,6 +100,8 @@ def test_pseudo_gt_loss_trains_the_supervised_output(refined, tiny_data):
     from mmengine.registry import init_default_scope
 
     import refineloc_mm  # noqa: F401
+    import refineloc_mm.base_models.refineloc  # noqa: F401
+    import refineloc_mm.base_models.delu  # noqa: F401
     from mmaction.registry import DATASETS, MODELS
     from refineloc_mm.datasets.collate import packed_snippet_collate
     name = refined[0]

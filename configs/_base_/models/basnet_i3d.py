@@ -7,6 +7,10 @@
 # outer-inner contrast (lambda 0.25, gamma 0.2) and per-class NMS 0.7.
 # Every video is resampled to `num_segments` snippets by the pipeline
 # (ResampleSnippets, see the dataset part of the leaf configs).
+# the model's components: refineloc_mm.base_models.basnet (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.basnet'], allow_failed_imports=False)
 model = dict(
     type='BaSNet',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),

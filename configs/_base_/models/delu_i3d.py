@@ -7,6 +7,10 @@
 # classifier 2048 -> 2048 -> C + 1 (background last), dropout 0.7 / 0.5.
 # Every training video is resampled to 320 snippets by the pipeline
 # (RandomPerturbSnippets, see the leaf configs); test videos are whole.
+# the model's components: refineloc_mm.base_models.delu (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.delu'], allow_failed_imports=False)
 model = dict(
     type='DELU',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),

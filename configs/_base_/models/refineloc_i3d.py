@@ -1,4 +1,8 @@
 # RefineLoc on pre-extracted snippet features (identity backbone).
+# the model's components: refineloc_mm.base_models.refineloc (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.refineloc'], allow_failed_imports=False)
 model = dict(
     type='RefineLoc',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),

@@ -16,6 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.refineloc  # noqa: F401
 from helpers.runs import REPO, make_tiny_data, tiny_options
 from mmaction.registry import MODELS, TASK_UTILS
 from refineloc_mm.engine.hooks import PseudoLabelHook

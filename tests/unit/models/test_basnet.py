@@ -13,6 +13,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.basnet  # noqa: F401
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.structures import ActionDataSample
 from refineloc_mm.datasets.collate import packed_snippet_collate

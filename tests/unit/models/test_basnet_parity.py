@@ -17,7 +17,7 @@ import refineloc_mm  # noqa: F401
 from helpers.parity import assert_forward_close, forward_atol
 from mmaction.registry import MODELS, TASK_UTILS, TRANSFORMS
 from mmaction.structures import ActionDataSample
-from refineloc_mm.models.task_modules.basnet_post_processor import \
+from refineloc_mm.base_models.basnet.basnet_post_processor import \
     minmax_norm
 
 CASES = ['basnet_small', 'basnet_small_t200', 'basnet_2048']

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.basnet  # noqa: F401
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \

@@ -105,7 +105,7 @@ def test_curriculum_counter_and_pseudo_gt_gradient():
 
 
 def test_post_processor_quirks(tmp_path):
-    from refineloc_mm.models.task_modules import DELUPostProcessor
+    from refineloc_mm.base_models.delu import DELUPostProcessor
     cas = torch.zeros(1, 8, 3)
     cas[0, :, 0] = 2.
     attn = torch.full((1, 8), 0.05)
@@ -142,7 +142,7 @@ def test_post_processor_quirks(tmp_path):
 def test_soft_nms_matches_sequential_reference():
     """The all-groups soft-NMS against the original's loop, group by
     group, on random proposals with ties."""
-    from refineloc_mm.models.task_modules.delu_post_processor import \
+    from refineloc_mm.base_models.delu.delu_post_processor import \
         soft_nms_groups
     rng = np.random.default_rng(0)
     m = 60
@@ -187,7 +187,7 @@ class _Dataset:
 def test_batch_sampler_pairs_and_epochs():
     from mmengine.dataset import DefaultSampler
 
-    from refineloc_mm.datasets.samplers import DELUBatchSampler
+    from refineloc_mm.base_models.delu import DELUBatchSampler
     # class 2 has one video: never drawn as a pair
     labels = [[0], [0, 1], [1], [0], [2], [1]]
     sampler = DELUBatchSampler(
@@ -209,7 +209,7 @@ def test_batch_sampler_pairs_and_epochs():
 
 
 def test_random_perturb_snippets_training_only():
-    from refineloc_mm.datasets.transforms import RandomPerturbSnippets
+    from refineloc_mm.base_models.delu import RandomPerturbSnippets
     t = RandomPerturbSnippets(num_segments=8)
     feats = np.arange(20, dtype=np.float32)[:, None].repeat(3, 1)
     results = dict(features=feats, num_snippets=20, snippet_size=16,
@@ -230,7 +230,7 @@ def test_random_perturb_snippets_training_only():
 def test_configs_build(path):
     """Every DELU config builds its model, and the THUMOS14 recipe has the
     original's training settings."""
-    from refineloc_mm.models.task_modules import DELUPostProcessor  # noqa
+    from refineloc_mm.base_models.delu import DELUPostProcessor  # noqa
     cfg = Config.fromfile(path)
     init_default_scope('mmaction')
     if 'synthetic' not in path:

@@ -13,7 +13,7 @@ import refineloc_mm  # noqa: F401
 from helpers.parity import assert_forward_close
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from refineloc_mm.models.task_modules.action_segment_predictor import \
+from refineloc_mm.base_models.refineloc.action_segment_predictor import \
     ActionSegmentPredictor
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \
     segments_to_labels

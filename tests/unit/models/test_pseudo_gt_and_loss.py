@@ -9,7 +9,7 @@ from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
 from mmaction.registry import TASK_UTILS
-from refineloc_mm.models.losses import RefineLocLoss
+from refineloc_mm.base_models.refineloc import RefineLocLoss
 from refineloc_mm.models.task_modules import PseudoGTGenerator
 from refineloc_mm.models.task_modules.pseudo_gt_generator import (
     label_statistics, random_dropout, segments_to_labels)

@@ -14,7 +14,7 @@ import refineloc_mm  # noqa: F401
 from helpers.runs import make_tiny_data
 from mmaction.registry import DATASETS, MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
-from refineloc_mm.models.task_modules import WTALCPostProcessor
+from refineloc_mm.base_models.wtalc import WTALCPostProcessor
 
 init_default_scope('mmaction')
 
@@ -47,7 +47,7 @@ def videos(num=40, num_classes=7, seed=0):
 
 
 def sampler_of(dataset, seed=0, rank=0, world_size=1, **kwargs):
-    from refineloc_mm.datasets import WTALCBatchSampler
+    from refineloc_mm.base_models.wtalc import WTALCBatchSampler
     inner = DefaultSampler(dataset, seed=seed)
     inner.rank, inner.world_size = rank, world_size
     return WTALCBatchSampler(inner, batch_size=10, num_similar=3, **kwargs)
@@ -135,7 +135,7 @@ def test_sampler_through_runner_dataloader():
 
 
 def test_sampler_rejects_bad_settings():
-    from refineloc_mm.datasets import WTALCBatchSampler
+    from refineloc_mm.base_models.wtalc import WTALCBatchSampler
     with pytest.raises(ValueError, match='num_similar'):
         WTALCBatchSampler(DefaultSampler(videos(), seed=0), batch_size=5,
                           num_similar=3)

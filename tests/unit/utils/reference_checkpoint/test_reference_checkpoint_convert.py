@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import refineloc_mm  # noqa: F401  (patches mmengine, registers)
+import refineloc_mm.base_models.refineloc  # noqa: F401
 from helpers.parity import assert_forward_close
 from refineloc_mm.utils import reference_checkpoint as conv
 from refineloc_mm.utils.compat import safe_torch_load

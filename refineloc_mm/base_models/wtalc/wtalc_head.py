@@ -40,11 +40,13 @@ import torch.nn as nn
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..utils.snippet_mlp import SnippetMLP
-from ..utils.snippet_ops import (autocast_input, no_autocast,
-                                 stack_pseudo_labels, stack_video_labels,
-                                 topk_counts, topk_mean_over_time, unpack)
-from .base_snippet_head import BaseSnippetHead
+from refineloc_mm.models.utils.snippet_mlp import SnippetMLP
+from refineloc_mm.models.utils.snippet_ops import (autocast_input, no_autocast,
+                                                   stack_pseudo_labels,
+                                                   stack_video_labels,
+                                                   topk_counts,
+                                                   topk_mean_over_time, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 ATTENTION_KEYS = ('num_layers', 'detach_embedding')
 

@@ -41,8 +41,10 @@ import torch
 
 from mmaction.registry import TASK_UTILS
 from mmaction.utils import SampleList
-from ..utils.snippet_ops import snippet_durations, topk_mean_over_time
-from .base_segment_post_processor import BaseSegmentPostProcessor
+from refineloc_mm.models.utils.snippet_ops import (snippet_durations,
+                                                   topk_mean_over_time)
+from refineloc_mm.models.task_modules.base_segment_post_processor import (
+    BaseSegmentPostProcessor)
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 

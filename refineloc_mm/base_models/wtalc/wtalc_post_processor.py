@@ -10,9 +10,11 @@ import torch
 
 from mmaction.registry import TASK_UTILS
 from mmaction.utils import SampleList
-from ..utils.snippet_ops import snippet_durations
-from ..utils.temporal_runs import connected_components, to_numpy
-from .base_segment_post_processor import BaseSegmentPostProcessor
+from refineloc_mm.models.utils.snippet_ops import snippet_durations
+from refineloc_mm.models.utils.temporal_runs import (connected_components,
+                                                     to_numpy)
+from refineloc_mm.models.task_modules.base_segment_post_processor import (
+    BaseSegmentPostProcessor)
 
 
 @TASK_UTILS.register_module()

@@ -18,10 +18,12 @@ import torch
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..utils.snippet_mlp import SnippetMLP
-from ..utils.snippet_ops import (autocast_input, masked_softmax_over_time,
-                                 no_autocast, stack_video_labels, unpack)
-from .base_snippet_head import BaseSnippetHead
+from refineloc_mm.models.utils.snippet_mlp import SnippetMLP
+from refineloc_mm.models.utils.snippet_ops import (autocast_input,
+                                                   masked_softmax_over_time,
+                                                   no_autocast,
+                                                   stack_video_labels, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 
 @MODELS.register_module()

@@ -1,8 +1,8 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """Action segment prediction module of RefineLoc (post-processing)."""
 from mmaction.registry import TASK_UTILS
-from .snippet_threshold_segmenter import \
-    SnippetThresholdSegmenter
+from refineloc_mm.models.task_modules.snippet_threshold_segmenter import (
+    SnippetThresholdSegmenter)
 
 
 @TASK_UTILS.register_module()

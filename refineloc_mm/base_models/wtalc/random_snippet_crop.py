@@ -7,8 +7,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from .snippet_selection import (SNIPPET_KEYS, is_training_sample,
-                                select_snippets)
+from refineloc_mm.datasets.transforms.snippet_selection import (
+    SNIPPET_KEYS, is_training_sample, select_snippets)
 
 
 @TRANSFORMS.register_module()

@@ -49,9 +49,11 @@ import torch.nn as nn
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..utils.snippet_ops import (no_autocast, stack_video_labels,
-                                 topk_counts, topk_mean_over_time, unpack)
-from .base_snippet_head import BaseSnippetHead
+from refineloc_mm.models.utils.snippet_ops import (no_autocast,
+                                                   stack_video_labels,
+                                                   topk_counts,
+                                                   topk_mean_over_time, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 from .delu_attention_block import DELUAttentionBlock
 
 PSEUDO_GT_TARGETS = ('stream_logits', 'attn')

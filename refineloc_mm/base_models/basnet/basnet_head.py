@@ -33,9 +33,10 @@ import torch.nn as nn
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..utils.snippet_ops import (no_autocast, stack_video_labels,
-                                 topk_mean_over_time, unpack)
-from .base_snippet_head import BaseSnippetHead
+from refineloc_mm.models.utils.snippet_ops import (no_autocast,
+                                                   stack_video_labels,
+                                                   topk_mean_over_time, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 # pseudo_gt_target -> the PseudoGTLoss input_type it needs
 PSEUDO_GT_TARGETS = dict(foreground_weights='probs', suppression_cas='logits')

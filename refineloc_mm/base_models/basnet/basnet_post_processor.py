@@ -45,8 +45,9 @@ from scipy.interpolate import interp1d
 
 from mmaction.registry import TASK_UTILS
 from mmaction.utils import SampleList
-from ..utils.snippet_ops import snippet_durations
-from .base_segment_post_processor import BaseSegmentPostProcessor
+from refineloc_mm.models.utils.snippet_ops import snippet_durations
+from refineloc_mm.models.task_modules.base_segment_post_processor import (
+    BaseSegmentPostProcessor)
 
 # what the activation thresholds cut (BaSNetPostProcessor.activation)
 ACTIVATIONS = ('cas', 'foreground', 'cas_x_foreground')
