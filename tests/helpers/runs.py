@@ -25,6 +25,31 @@ TINY_SIGNAL = dict(
 TRAIN_OPTIONS = ['optim_wrapper.optimizer.lr=0.01']
 
 
+def refinement_synthetic_config(name):
+    """The synthetic refinement config of base model ``name``, relative to
+    the repository: ``configs/**/<name>/*refineloc*synthetic*.py`` (the
+    per-model folders), else the flat ``configs/refineloc-<name>_synthetic.py``
+    or ``configs/<name>_synthetic.py``; None if there is none."""
+    hits = sorted(REPO.glob(f'configs/**/{name}/*refineloc*synthetic*.py'))
+    if not hits:
+        hits = [REPO / 'configs' / f'{stem}_synthetic.py'
+                for stem in (f'refineloc-{name}', name)]
+        hits = [p for p in hits if p.is_file()]
+    return str(hits[0].relative_to(REPO)) if hits else None
+
+
+def base_model_configs():
+    """{name: synthetic refinement config} of every base model subpackage
+    of ``refineloc_mm/base_models/`` that has one."""
+    found = {}
+    for pkg in sorted((REPO / 'refineloc_mm' / 'base_models').iterdir()):
+        if (pkg / '__init__.py').is_file():
+            config = refinement_synthetic_config(pkg.name)
+            if config is not None:
+                found[pkg.name] = config
+    return found
+
+
 def make_tiny_data(out, num_train=14, num_test=8, seed=3, **signal):
     """A tiny synthetic set in the reference layout (``signal`` overrides
     fields of :data:`TINY_SIGNAL`)."""
