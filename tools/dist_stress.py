@@ -85,7 +85,8 @@ def cfg_options(data_root: str, num_workers: int) -> list:
             'train_dataloader.batch_size=4',
             'default_hooks.logger.interval=1',
             'model.cls_head.post_processor.min_cas_score=0.02',
-            'default_hooks.pseudo_labels.generator.min_attention_score=0.5']
+            'default_hooks.pseudo_labels.generator.post_processor.'
+            'min_attention_score=0.5']
     for loader in ('train', 'val', 'test'):
         opts += [f'{loader}_dataloader.num_workers={num_workers}',
                  f'{loader}_dataloader.persistent_workers={persistent}']

@@ -134,8 +134,9 @@ def main() -> None:
         duration=init['total_frames'] / fps, fps=fps, num_classes=1,
         labels=[0], gt_segments=np.zeros((0, 3)), num_snippets=t,
         snippet_size=snippet_size)
-    if train:
+    if train:  # a training sample, as PseudoLabelDataset serves it
         results['pseudo_label'] = np.zeros(t, np.int64)
+        results['sample_view'] = 'train'
     base = peak_mib()
     start = time.time()
     sample = pipeline(results)

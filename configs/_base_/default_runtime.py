@@ -1,6 +1,7 @@
 # Runtime shared by every RefineLoc config (OpenMMLab conventions).
 default_scope = 'mmaction'
-custom_imports = dict(imports=['refineloc_mm'], allow_failed_imports=False)
+# (custom_imports: each model's base config imports its subpackage of
+# refineloc_mm.base_models, which imports refineloc_mm)
 # Applies what the config asks for below (reuse_freed_memory, AMP on CPU)
 # under every launcher: this project's tools, MMAction2's tools/train.py
 # and tools/test.py, `mim train` / `mim test`

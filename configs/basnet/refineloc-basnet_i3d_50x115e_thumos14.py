@@ -15,13 +15,12 @@ _base_ = ['./basnet_i3d_1x115e_thumos14.py']
 
 model = dict(
     cls_head=dict(
-        loss=dict(
-            pseudo_gt_target='suppression_cas',
-            pseudo_gt_loss=dict(
-                type='PseudoGTLoss',
-                input_type='logits',
-                weighting='none',
-                loss_weight=1.0))))
+        pseudo_gt_target='suppression_cas',
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='logits',
+            weighting='none',
+            loss_weight=1.0)))
 
 # BaS-Net alone is one round of 115 epochs (its RefinementLoop): here
 # up to 50 of them, checkpointed once per round; the pseudo labels are the

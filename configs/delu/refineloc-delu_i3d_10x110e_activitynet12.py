@@ -20,9 +20,15 @@ default_hooks = dict(
         batch_size=16,
         generator=dict(
             # chosen on the synthetic set (docs/delu.md): DELU's attention
-            # with RefineLoc's thresholds (the generator's defaults: attn >
-            # 0.92 on the top-2 classes, padding 2); source='predictions'
-            # (no thresholds given): DELU's own proposals
-            source='attention',
+            # with RefineLoc's thresholds (attn > 0.92 on the top-2
+            # classes, padding 2; the class probabilities do not decide);
+            # post_processor=None: DELU's own proposals
+            source='predictions',
+            post_processor=dict(
+                type='SnippetThresholdSegmenter',
+                top_k=2,
+                min_cas_score=0.,
+                min_attention_score=0.92,
+                padding=2),
             from_m_iterations=1,
             dropout=0.2)))

@@ -50,8 +50,8 @@ model = dict(
                 max_iter=epochs_per_round * iterations_per_epoch))))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
-# the refinement of refineloc-delu_i3d_10x100e_thumos14.py (the attention
-# source), 4 rounds of 6 epochs, scored 4 videos at a time
+# the refinement of refineloc-delu_i3d_10x100e_thumos14.py (DELU's
+# thresholded attention), 4 rounds of 6 epochs, scored 4 videos at a time
 train_cfg = dict(
     num_rounds=num_rounds,
     epochs_per_round=epochs_per_round,

@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from mmaction.registry import DATASETS
 from ..utils.snippets import offsets_from_lengths
+from .transforms.snippet_selection import SAMPLE_VIEW_KEY, TRAIN_VIEW
 
 
 @DATASETS.register_module()
@@ -84,7 +85,11 @@ class PseudoLabelDataset:
         self._fg_weight[0] = fg_weight
 
     def get_data_info(self, idx: int) -> dict:
+        """The wrapped dataset's info plus ``pseudo_label``, ``fg_weight``
+        and ``sample_view='train'`` (the training view of the
+        transforms)."""
         info = self.dataset.get_data_info(idx)
+        info[SAMPLE_VIEW_KEY] = TRAIN_VIEW
         info['pseudo_label'] = self.video_labels(idx).astype(np.int64)
         w = self.fg_weight
         info['fg_weight'] = None if np.isnan(w) else w

@@ -32,7 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 
 from .palette import class_color, class_display_name
-from ..models.snippet_ops import snippet_durations
+from ..models.utils.snippet_ops import snippet_durations
 
 PSEUDO_COLORS = {1: '#2b2b2b', 0: '#9ecae1', -1: '#ffffff'}
 PSEUDO_NAMES = {1: 'foreground', 0: 'background', -1: 'ignored'}

@@ -73,7 +73,8 @@ def common_options():
     opts = ['default_hooks.checkpoint.interval=1',
             'default_hooks.logger.interval=1',
             'model.cls_head.post_processor.min_cas_score=0.02',
-            'default_hooks.pseudo_labels.generator.min_attention_score=0.5']
+            'default_hooks.pseudo_labels.generator.post_processor.'
+            'min_attention_score=0.5']
     for split, batch in (('train_dataloader', 3), ('val_dataloader', 2),
                          ('test_dataloader', 2)):
         opts += loader_options(split, batch)
@@ -149,6 +150,7 @@ def tiny_config(tmp_path, videos, kind):
 
 def build(registry, cfg):
     import refineloc_mm  # noqa: F401
+    import refineloc_mm.base_models.wtalc  # noqa: F401
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     return registry.build(cfg)

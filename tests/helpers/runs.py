@@ -29,6 +29,28 @@ TINY_SIGNAL = dict(
 TRAIN_OPTIONS = ['optim_wrapper.optimizer.lr=0.01']
 
 
+def refinement_synthetic_config(name):
+    """The synthetic refinement config of base model ``name``, relative to
+    the repository: the one ``configs/<name>/*refineloc*_synthetic.py``."""
+    hits = sorted(REPO.glob(f'configs/{name}/*refineloc*_synthetic.py'))
+    if len(hits) != 1:
+        raise AssertionError(
+            f'base model {name!r}: expected exactly one '
+            f'configs/{name}/*refineloc*_synthetic.py, found '
+            f'{[str(p.relative_to(REPO)) for p in hits]}')
+    return str(hits[0].relative_to(REPO))
+
+
+def base_model_configs():
+    """{name: synthetic refinement config} of every base model subpackage
+    of ``refineloc_mm/base_models/`` (each must have one)."""
+    return {
+        pkg.name: refinement_synthetic_config(pkg.name)
+        for pkg in sorted((REPO / 'refineloc_mm' / 'base_models').iterdir())
+        if (pkg / '__init__.py').is_file()
+    }
+
+
 def make_tiny_data(out, num_train=14, num_test=8, seed=3, **signal):
     """A tiny synthetic set in the reference layout (``signal`` overrides
     fields of :data:`TINY_SIGNAL`)."""
@@ -60,7 +82,8 @@ def tiny_options(data_root):
         'default_hooks.logger.interval=1',
         # loose inference thresholds so that a tiny model predicts segments
         'model.cls_head.post_processor.min_cas_score=0.02',
-        'default_hooks.pseudo_labels.generator.min_attention_score=0.5',
+        'default_hooks.pseudo_labels.generator.post_processor.'
+        'min_attention_score=0.5',
     ]
     for split in ('train_dataloader.dataset.dataset', 'val_dataloader.dataset',
                   'test_dataloader.dataset'):

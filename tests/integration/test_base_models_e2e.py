@@ -14,24 +14,25 @@ import pytest
 import torch
 from mmengine.config import Config, DictAction
 
-from helpers.runs import (FEAT_DIM, REPO, assert_resumed_after, file_identity,
-                          load_labels, make_tiny_data, run, run_tool,
-                          trained_epochs)
+from helpers.runs import (FEAT_DIM, REPO, assert_resumed_after,
+                          base_model_configs, file_identity, load_labels,
+                          make_tiny_data, run, run_tool, trained_epochs)
 
-CONFIGS = {
-    'wtalc': 'configs/wtalc/refineloc-wtalc_i3d_4x10e_synthetic.py',
-    'basnet': 'configs/basnet/refineloc-basnet_i3d_4x38e_synthetic.py',
-    'delu': 'configs/delu/refineloc-delu_i3d_4x6e_synthetic.py',
-}
-# what shrinks each recipe to the tiny set (a few iterations per epoch)
+# every base model subpackage with a synthetic refinement config
+CONFIGS = base_model_configs()
+# optional tweaks of a model's recipe for the tiny set (a model without an
+# entry gets the generic options of model_options only)
 MODEL_OPTIONS = {
-    'wtalc': ['train_dataloader.batch_sampler.num_batches=2'],
-    'basnet': ['train_dataloader.batch_size=4'],
+    # the tiny set's loose thresholds (as tests/helpers/runs.tiny_options)
+    'refineloc': [
+        'model.cls_head.post_processor.min_cas_score=0.02',
+        'default_hooks.pseudo_labels.generator.post_processor.'
+        'min_attention_score=0.5'
+    ],
     # DELU's own proposals as the label source: after 4 iterations its
-    # attention is nowhere above the attention source's alpha_A
-    'delu': ['train_dataloader.batch_sampler.num_batches=2',
-             'model.cls_head.loss.uct_guide_loss.max_iter=4',
-             'default_hooks.pseudo_labels.generator.source=predictions'],
+    # attention is nowhere above the threshold labeler's alpha_A
+    'delu': ['model.cls_head.loss.uct_guide_loss.max_iter=4',
+             'default_hooks.pseudo_labels.generator.post_processor=None'],
 }
 ROUNDS, EPOCHS = 3, 2
 
@@ -42,7 +43,14 @@ def model_options(name, data_root):
     cfg = Config.fromfile(str(REPO / CONFIGS[name]))
     stream = cfg.train_dataloader.dataset.dataset.get('stream', 2)
     width = FEAT_DIM if stream == 2 else FEAT_DIM // 2
+    # a few iterations per epoch: 2 batches of a batch sampler, or
+    # batches of 4 videos
+    if cfg.train_dataloader.get('batch_sampler', {}).get('num_batches'):
+        few = 'train_dataloader.batch_sampler.num_batches=2'
+    else:
+        few = 'train_dataloader.batch_size=4'
     opts = [
+        few,
         f'model.cls_head.in_channels={width}',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
@@ -53,7 +61,7 @@ def model_options(name, data_root):
         'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1',
         'optim_wrapper.optimizer.lr=0.01',
-    ] + MODEL_OPTIONS[name]
+    ] + MODEL_OPTIONS.get(name, [])
     for split in ('train_dataloader.dataset.dataset', 'val_dataloader.dataset',
                   'test_dataloader.dataset'):
         opts += [

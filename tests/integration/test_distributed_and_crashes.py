@@ -130,7 +130,10 @@ def test_sigkill_and_resume(kill_at, uninterrupted, data, tmp_path):
         data,
         3,
         2,
-        options=['custom_imports.imports=[refineloc_mm,fault_injection]'],
+        options=[
+            'custom_imports.imports='
+            '[refineloc_mm.base_models.refineloc,fault_injection]'
+        ],
         env=dict(REFINELOC_KILL_AT=kill_at),
         check=False)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]

@@ -14,7 +14,8 @@ from helpers.runs import REPO, SYNTHETIC_CONFIG, run_tool, tiny_options
 
 PROBE_CONFIG = '''_base_ = [{base!r}]
 custom_imports = dict(
-    imports=['refineloc_mm', 'runtime_probe'], allow_failed_imports=False)
+    imports=['refineloc_mm.base_models.refineloc', 'runtime_probe'],
+    allow_failed_imports=False)
 default_hooks = dict(runtime_probe=dict(type='RuntimeProbeHook'))
 '''
 

@@ -14,7 +14,7 @@ model = dict(
         in_channels=2048,
         # ours: RefineLoc's ActivityNet v1.2 pseudo ground truth loss
         # weight (alpha_pgt = 4, unweighted)
-        loss=dict(pseudo_gt_loss=dict(weighting='none', loss_weight=4.0))))
+        pseudo_gt_loss=dict(weighting='none', loss_weight=4.0)))
 
 # BaS-Net alone: one round (no pseudo labels) of 5 epochs; a refinement
 # config on top of it changes num_rounds

@@ -7,6 +7,10 @@
 # outer-inner contrast (lambda 0.25, gamma 0.2) and per-class NMS 0.7.
 # Every video is resampled to `num_segments` snippets by the pipeline
 # (ResampleSnippets, see the dataset part of the leaf configs).
+# the model's components: refineloc_mm.base_models.basnet (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.basnet'], allow_failed_imports=False)
 model = dict(
     type='BaSNet',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),
@@ -20,16 +24,16 @@ model = dict(
         topk_ratio=8,
         loss=dict(
             type='BaSNetLoss',
-            alpha=1e-4,
-            # ours (the original has no pseudo labels): the refinement's
-            # labels supervise the foreground weights w with RefineLoc's
-            # loss for a sigmoid foreground (THUMOS14 recipe: BCE with
-            # pos_weight sqrt(w_fg), alpha_pgt = 2); zero in round 0
-            pseudo_gt_loss=dict(
-                type='PseudoGTLoss',
-                input_type='probs',
-                weighting='sqrt_pos_weight',
-                loss_weight=2.0)),
+            alpha=1e-4),
+        # ours (the original has no pseudo labels): the refinement's
+        # labels supervise the foreground weights w with RefineLoc's
+        # loss for a sigmoid foreground (THUMOS14 recipe: BCE with
+        # pos_weight sqrt(w_fg), alpha_pgt = 2); zero in round 0
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='probs',
+            weighting='sqrt_pos_weight',
+            loss_weight=2.0),
         post_processor=dict(
             type='BaSNetPostProcessor',
             class_thresh=0.25,

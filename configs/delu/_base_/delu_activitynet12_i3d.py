@@ -23,10 +23,10 @@ model = dict(
                 amplitude=0.2, max_iter=22000, loss_weight=0.2),
             mil_loss=dict(topk_ratio=5.),
             mil_supp_loss=dict(topk_ratio=5.),
-            guide_weight=0.8,
-            # ours: RefineLoc's ActivityNet v1.2 pseudo ground truth loss
-            # weight (alpha_pgt = 4, unweighted)
-            pseudo_gt_loss=dict(weighting='none', loss_weight=4.0))))
+            guide_weight=0.8),
+        # ours: RefineLoc's ActivityNet v1.2 pseudo ground truth loss
+        # weight (alpha_pgt = 4, unweighted)
+        pseudo_gt_loss=dict(weighting='none', loss_weight=4.0)))
 
 iterations_per_epoch = 200
 num_rounds = 1

@@ -7,6 +7,10 @@
 # classifier 2048 -> 2048 -> C + 1 (background last), dropout 0.7 / 0.5.
 # Every training video is resampled to 320 snippets by the pipeline
 # (RandomPerturbSnippets, see the leaf configs); test videos are whole.
+# the model's components: refineloc_mm.base_models.delu (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.delu'], allow_failed_imports=False)
 model = dict(
     type='DELU',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),
@@ -50,15 +54,15 @@ model = dict(
                 loss_weight=1.),
             mutual_loss=dict(type='AttentionMutualLoss', loss_weight=1.),
             norm_weight=0.8,
-            guide_weight=0.4,
-            # ours (the original has no pseudo labels): RefineLoc's
-            # THUMOS14 loss (BCE with logits, pos_weight sqrt(w_fg),
-            # alpha_pgt = 2); zero in round 0
-            pseudo_gt_loss=dict(
-                type='PseudoGTLoss',
-                input_type='logits',
-                weighting='sqrt_pos_weight',
-                loss_weight=2.)),
+            guide_weight=0.4),
+        # ours (the original has no pseudo labels): RefineLoc's
+        # THUMOS14 loss (BCE with logits, pos_weight sqrt(w_fg),
+        # alpha_pgt = 2); zero in round 0
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss',
+            input_type='logits',
+            weighting='sqrt_pos_weight',
+            loss_weight=2.),
         post_processor=dict(
             type='DELUPostProcessor',
             class_thresh=0.2,

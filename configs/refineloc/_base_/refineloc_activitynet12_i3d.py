@@ -12,7 +12,8 @@ model = dict(
         in_channels=2048,
         num_layers=2,
         attention_dim=2,
-        loss=dict(alpha_pgt=4., weighted=False),
+        # k = 2: cross-entropy, unweighted, alpha_pgt = 4
+        pseudo_gt_loss=dict(weighting='none', loss_weight=4.),
         post_processor=dict(
             top_k=2, min_cas_score=0.005, min_attention_score=0.5,
             padding=2)))
@@ -31,9 +32,11 @@ default_hooks = dict(
     pseudo_labels=dict(
         generator=dict(
             source='predictions',
-            top_k=3,
-            min_cas_score=0.05,
-            min_attention_score=0.5,
-            padding=2,
+            post_processor=dict(
+                type='ActionSegmentPredictor',
+                top_k=3,
+                min_cas_score=0.05,
+                min_attention_score=0.5,
+                padding=2),
             from_m_iterations=1,
             dropout=0.2)))

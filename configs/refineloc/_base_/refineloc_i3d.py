@@ -1,4 +1,8 @@
 # RefineLoc on pre-extracted snippet features (identity backbone).
+# the model's components: refineloc_mm.base_models.refineloc (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.refineloc'], allow_failed_imports=False)
 model = dict(
     type='RefineLoc',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),
@@ -11,9 +15,12 @@ model = dict(
         loss=dict(
             type='RefineLocLoss',
             alpha_l1=0.,
-            alpha_gs=0.,
-            alpha_pgt=2.,
-            weighted=True),
+            alpha_gs=0.),
+        # pseudo ground truth loss on the attention (k = 1: BCE with
+        # logits, pos_weight sqrt(w_fg)); loss_weight is alpha_pgt
+        pseudo_gt_loss=dict(
+            type='PseudoGTLoss', weighting='sqrt_pos_weight',
+            loss_weight=2.),
         # inference thresholds of the action segment prediction module
         post_processor=dict(
             type='ActionSegmentPredictor',

@@ -1,6 +1,10 @@
 # W-TALC (Paul et al., ECCV 2018) on pre-extracted I3D features (RGB + flow,
 # 2048-d, 16-frame snippets): the authors' settings (sujoyp/wtalc-pytorch
 # @ 81ea982: model.py, train.py, test.py, detectionMAP.py).
+# the model's components: refineloc_mm.base_models.wtalc (which imports
+# refineloc_mm, the generic components)
+custom_imports = dict(
+    imports=['refineloc_mm.base_models.wtalc'], allow_failed_imports=False)
 model = dict(
     type='WTALC',
     data_preprocessor=dict(type='SnippetDataPreprocessor'),

@@ -7,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from .snippet_clips import SNIPPET_KEYS, is_training_sample
+from .snippet_selection import SNIPPET_KEYS, is_training_sample
 
 
 def uniform_indices(length: int, num_segments: int) -> np.ndarray:
@@ -57,9 +57,9 @@ class ResampleSnippets(BaseTransform):
 
     Inference samples take snippet floor(i L / T) (uniform); training
     samples a random snippet of each bin (see :func:`random_indices`); a
-    sample is a training sample when it carries a ``pseudo_label``
+    sample is a training sample when its ``sample_view`` is ``'train'``
     (:func:`is_training_sample`: the refinement hook scores the training
-    split without pseudo labels, so its pass is uniform, as at test time).
+    split in the scoring view, so its pass is uniform, as at test time).
     The same indices select the rows of ``features`` (when loaded), of the
     per-snippet entries ``snippet_keys`` (the pseudo labels, the true
     foreground mask) and of the frame indices of raw-video snippets

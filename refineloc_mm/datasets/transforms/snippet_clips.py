@@ -46,9 +46,9 @@ from mmcv.transforms import BaseTransform, Compose
 
 from mmaction.registry import TRANSFORMS
 from .formatting import PackSnippetInputs
+from .snippet_selection import (SNIPPET_KEYS, is_training_sample,
+                                select_snippets)
 
-# per-snippet entries of a data_info dict, sliced with the snippets
-SNIPPET_KEYS = ('pseudo_label', 'fg_mask')
 # decoder -> the init transform that opens the video for it
 DECODER_INITS = {
     'DecordDecode': 'DecordInit',
@@ -58,45 +58,6 @@ DECODER_INITS = {
 # entries of a data_info dict that a SnippetClipStream keeps to decode
 STREAM_KEYS = ('filename', 'modality', 'start_index', 'frame_inds',
                'clip_len', 'num_clips')
-
-
-def is_training_sample(results: Dict) -> bool:
-    """Whether ``results`` is a training sample: one served by
-    :class:`PseudoLabelDataset` (the wrapper of every training split),
-    which carries a ``pseudo_label``. The refinement hook scores the
-    training split through the wrapped dataset, without pseudo labels, so
-    its samples count as inference samples (every snippet, streamable)."""
-    return 'pseudo_label' in results
-
-
-def select_snippets(results: Dict, keys: Sequence[str],
-                    inds: np.ndarray) -> None:
-    """Keep the snippets ``inds`` (of the current ``num_snippets``) of
-    every per-snippet key of ``results`` that is present, in place.
-
-    ``snippet_inds`` records the raw snippets kept, composed with an
-    earlier selection (e.g. a crop before the sampling), and
-    ``num_snippets`` becomes ``len(inds)``.
-
-    Raises:
-        ValueError: A key whose length is not ``num_snippets``, naming the
-            video and the key.
-    """
-    t = results['num_snippets']
-    inds = np.asarray(inds, dtype=np.int64)
-    for key in keys:
-        if key not in results:
-            continue
-        values = np.asarray(results[key])
-        if len(values) != t:
-            raise ValueError(
-                f'video "{results.get("video_name")}": {key} has '
-                f'{len(values)} entries for {t} snippets')
-        results[key] = values[inds]
-    previous = results.get('snippet_inds')
-    results['snippet_inds'] = inds if previous is None else np.asarray(
-        previous)[inds]
-    results['num_snippets'] = len(inds)
 
 
 def snippet_frame_indices(num_snippets: int,
@@ -168,11 +129,11 @@ class SampleSnippetFrames(BaseTransform):
     per-snippet targets (``snippet_keys``: the pseudo labels, the true
     foreground mask) are sliced alike, ``num_snippets`` becomes the kept
     count and ``snippet_inds`` records which snippets were kept (metainfo
-    of the packed sample). Training samples are those that carry a
-    ``pseudo_label``, which :class:`PseudoLabelDataset` (the wrapper of
-    every training split) adds. The refinement hook scores the training
-    split through the wrapped dataset itself, with the same pipeline but
-    no pseudo label, so pseudo labels are always generated from every
+    of the packed sample). Training samples are those with
+    ``sample_view='train'``, which :class:`PseudoLabelDataset` (the wrapper
+    of every training split) sets. The refinement hook scores the training
+    split through the wrapped dataset itself, with the same pipeline in the
+    scoring view, so pseudo labels are always generated from every
     snippet, as validation and test always see every snippet.
     ``gt_segments`` (seconds, for the metric only) stay as they are; the
     sampled snippets are consecutive for the attention softmax over time
@@ -397,9 +358,9 @@ class DecodeSnippetChunks(BaseTransform):
     chunk while it encodes the chunks, so inference memory does not grow
     with the video's length. The video is opened again for that by
     ``reopen``. ``lazy=True`` streams every sample and refuses training
-    samples (those with a ``pseudo_label``, which must be decoded for the
+    samples (``sample_view='train'``, which must be decoded for the
     backbone's backward pass); ``lazy='inference'``, for training
-    pipelines, streams exactly the samples without a ``pseudo_label`` (the
+    pipelines, streams exactly the samples of the scoring view (the
     refinement hook's scoring of the training split through the wrapped
     dataset; the rule of :class:`SampleSnippetFrames`) and decodes
     training samples eagerly.
@@ -421,7 +382,7 @@ class DecodeSnippetChunks(BaseTransform):
         chunk_size (int): Snippets per chunk. Defaults to 32.
         lazy (bool | str): False (default): decode here; True: stream
             (inference pipelines); ``'inference'``: stream the samples
-            without ``pseudo_label`` only (training pipelines).
+            of the scoring view only (training pipelines).
         reopen (dict, optional): Config of the transform that opens the
             video again for a stream. Defaults to the init transform of
             the decoder (``DecordInit``, ``OpenCVInit`` or ``PyAVInit``).

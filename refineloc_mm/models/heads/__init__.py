@@ -1,6 +1,3 @@
-from .basnet_head import BaSNetHead
-from .delu_head import DELUHead
-from .refineloc_head import RefineLocHead
-from .wtalc_head import WTALCHead
+from .base_snippet_head import BaseSnippetHead
 
-__all__ = ['WTALCHead', 'RefineLocHead', 'BaSNetHead', 'DELUHead']
+__all__ = ['BaseSnippetHead']

@@ -2,32 +2,16 @@
 """The base-model contract of the refinement.
 
 Every weakly-supervised localizer that the refinement wraps (RefineLoc,
-W-TALC, BaS-Net, or a model you add) is a :class:`BaseSnippetLocalizer`:
+W-TALC, BaS-Net, DELU, or a model you add) is a :class:`BaseSnippetLocalizer`:
 an optional backbone (identity for pre-extracted features) plus a head
-(``cls_head``) that provides
-
-* ``in_channels`` / ``num_classes``: the snippet feature width D and the
-  number of action classes N (no background);
-* ``forward(x, mask)``: the model's raw outputs (``tensor`` mode);
-* ``loss(x, mask, data_samples)``: a dict of ``loss_*`` terms, including
-  the pseudo ground truth loss on the output named by
-  ``pseudo_label_branch`` when the samples carry ``pseudo_label``;
-* ``snippet_scores(x, mask, data_samples)``: a dict with at least
-  ``cas_softmax`` [B, T, N] (per-snippet class probabilities),
-  ``video_score`` [B, N], and ``foreground`` [B, T] (a class-agnostic
-  per-snippet foreground probability) *where the model has one*; any
-  further entry its own post-processing needs (e.g. raw logits);
-* ``post_processor``: a registered ``TASK_UTILS`` component, and
-  ``post_process(scores, data_samples, post_processor=None)``: the
-  model's own segments per video, ``[M_i, 4]`` rows
-  ``(t_start, t_end, class, score)`` in seconds, optionally with another
-  post-processor of the same kind (e.g. RefineLoc's refinement
-  thresholds);
-* ``pseudo_label_branch`` (str): the name of the head's submodule that the
-  pseudo ground truth loss supervises (tests check it gets gradient).
+(``cls_head``), a :class:`BaseSnippetHead` (the template of ``loss``,
+``snippet_scores``, ``post_process``, the pseudo ground truth loss and the
+initialization; see ``models/heads/base_snippet_head.py``) whose
+post-processors are :class:`BaseSegmentPostProcessor` s reading the scores
+dict.
 
 The refinement hook, :class:`PseudoLabelDataset`, the pseudo ground truth
-generators, the metric and the tools only use this interface
+generator, the metric and the tools only use this interface
 (``snippet_scores``, ``post_process``, ``predict``, ``reset_parameters``),
 never the model's type. See ``docs/adding_a_base_model.md``.
 """
@@ -42,7 +26,7 @@ from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..backbones.snippet_clip_backbone import (ClipStreams,
                                                SnippetClipBackbone,
                                                is_clip_streams)
-from ..snippet_ops import length_mask, snippet_mask
+from ..utils.snippet_ops import length_mask, snippet_mask
 
 Inputs = Union[torch.Tensor, ClipStreams]
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 
 from mmaction.registry import MODELS
-from ..snippet_ops import masked_softmax_over_time
+from ..utils.snippet_ops import masked_softmax_over_time
 
 
 @MODELS.register_module()

@@ -1,10 +1,8 @@
-from .action_segment_predictor import ActionSegmentPredictor
-from .basnet_post_processor import BaSNetPostProcessor
-from .delu_post_processor import DELUPostProcessor
+from .base_segment_post_processor import BaseSegmentPostProcessor
 from .pseudo_gt_generator import PseudoGTGenerator
-from .wtalc_post_processor import WTALCPostProcessor
+from .snippet_threshold_segmenter import SnippetThresholdSegmenter
 
 __all__ = [
-    'WTALCPostProcessor', 'ActionSegmentPredictor', 'PseudoGTGenerator',
-    'BaSNetPostProcessor', 'DELUPostProcessor'
+    'BaseSegmentPostProcessor', 'PseudoGTGenerator',
+    'SnippetThresholdSegmenter'
 ]

@@ -7,24 +7,23 @@ generator turns that into one label per snippet: -1 ignore, 0 background,
 snippet array (no loop over videos or snippets).
 
 The generators work for every base model of the refinement through the
-base-model contract (:class:`BaseSnippetLocalizer`): the model's
-``snippet_scores`` and its own ``post_process``; nothing here depends on
-the model's type.
+base-model contract (:class:`BaseSnippetHead`): the model's
+``snippet_scores`` (the scores dict) and a post-processor reading it;
+nothing here depends on the model's type or holds a model's defaults.
 
 Sources (``source``):
 
-* ``predictions`` (default): the base model's *own* post-processing (or
-  ``post_processor``, e.g. RefineLoc's action segment predictor with the
-  *refinement* thresholds) turns its scores into segments; the snippets of
-  each predicted segment (``round(t_start * fps / s)`` ..
-  ``round(t_end * fps / s)`` inclusive) are foreground, everything else
-  background.
-* ``attention``: the action segment predictor with alpha_C = 0 on the
-  model's ``cas_softmax``, ``video_score`` and class-agnostic
-  ``foreground`` (the foreground score alone decides); a model without a
-  foreground score is refused, naming the model.
-* ``cas``: the same with alpha_A = 0 (class probabilities alone decide;
-  works without a foreground score).
+* ``predictions`` (default): ``post_processor`` (any ``TASK_UTILS``
+  post-processor with ``predict_segments``, e.g.
+  ``SnippetThresholdSegmenter`` with RefineLoc's refinement thresholds)
+  or, without one, the base model's *own* post-processing turns its
+  scores into segments; the snippets of each predicted segment
+  (``round(t_start * fps / s)`` .. ``round(t_end * fps / s)`` inclusive)
+  are foreground, everything else background. (The former ``attention``
+  and ``cas`` sources are ``post_processor=dict(
+  type='SnippetThresholdSegmenter', min_cas_score=0., ...)`` and
+  ``dict(type='SnippetThresholdSegmenter', min_attention_score=0.,
+  require_foreground=False, ...)``.)
 * ``oracle``: segments cut from the true foreground mask with the same
   dilation and padding, filled the same way (analysis only).
 * ``biased_random``: foreground with probability 0.6.
@@ -40,7 +39,7 @@ below it.
 Then the foreground of the last ``from_m_iterations`` rounds is united and,
 per video, a random ``floor(T * dropout)`` snippets are set to -1.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -48,17 +47,16 @@ import torch
 from mmaction.registry import TASK_UTILS
 from mmaction.utils import SampleList
 from ...utils.snippets import fill_segments, offsets_from_lengths
-from ..snippet_ops import snippet_durations
-from .action_segment_predictor import (ActionSegmentPredictor,
-                                       connected_components,
-                                       dilate_along_time)
+from ..utils.temporal_runs import connected_components, dilate_along_time
 
-SOURCES = ('predictions', 'attention', 'cas', 'oracle', 'biased_random',
-           'uniform_random')
+SOURCES = ('predictions', 'oracle', 'biased_random', 'uniform_random')
 RANDOM_FG_PROB = dict(biased_random=0.6, uniform_random=0.5)
-# METHOD.md's refinement thresholds (THUMOS14)
-REFINEMENT_THRESHOLDS = dict(
-    top_k=2, min_cas_score=0.1, min_attention_score=0.92, padding=2)
+# the former sources whose labelers are now post-processor configs
+THRESHOLD_SOURCES = dict(
+    attention="post_processor=dict(type='SnippetThresholdSegmenter', "
+    'min_cas_score=0., min_attention_score=..., top_k=..., padding=...)',
+    cas="post_processor=dict(type='SnippetThresholdSegmenter', "
+    'min_attention_score=0., require_foreground=False, min_cas_score=...)')
 
 
 def segments_to_labels(segments: Sequence[np.ndarray],
@@ -153,17 +151,12 @@ class PseudoGTGenerator:
     Args:
         source (str): One of ``SOURCES``. Defaults to ``'predictions'``.
         post_processor (dict, optional): For ``source='predictions'``: the
-            post-processor (a ``TASK_UTILS`` config of the same kind as the
-            base model's own) that turns the model's scores into segments.
-            Defaults to None: the model's own post-processing, unless
-            thresholds are given (below).
-        top_k (int, optional): Refinement top-k classes. Defaults to 2.
-        min_cas_score (float, optional): Refinement alpha_C. Defaults to
-            0.1.
-        min_attention_score (float, optional): Refinement alpha_A.
-            Defaults to 0.92.
-        padding (int, optional): Refinement padding (also the oracle's).
-            Defaults to 2.
+            post-processor (a ``TASK_UTILS`` config with
+            ``predict_segments``, reading the model's scores dict) that
+            turns the model's scores into segments. Defaults to None: the
+            model's own post-processing.
+        padding (int): The oracle's padding (snippets on each side of a
+            true segment). Defaults to 2.
         from_m_iterations (int): Unite the foreground of the last m rounds.
             Defaults to 1.
         dropout (float): Share of each video's snippets set to -1.
@@ -177,45 +170,25 @@ class PseudoGTGenerator:
         min_segment_score (float, optional): Drop segments whose score
             (the rows' 4th column) is below it. Defaults to None (keep
             all).
-
-    The thresholds configure the :class:`ActionSegmentPredictor` of the
-    ``attention`` and ``cas`` sources (:attr:`predictor`). Given with
-    ``source='predictions'`` and no ``post_processor``, they are RefineLoc's
-    refinement thresholds: that predictor replaces the model's own
-    post-processing (the RefineLoc configs' form, equal to
-    ``post_processor=dict(type='ActionSegmentPredictor', ...)``).
     """
 
     def __init__(self,
                  source: str = 'predictions',
                  post_processor: Optional[dict] = None,
-                 top_k: Optional[int] = None,
-                 min_cas_score: Optional[float] = None,
-                 min_attention_score: Optional[float] = None,
-                 padding: Optional[int] = None,
+                 padding: int = 2,
                  from_m_iterations: int = 1,
                  dropout: float = 0.0,
                  seed: int = 0,
                  video_label_classes_only: bool = False,
                  min_segment_score: Optional[float] = None) -> None:
+        if source in THRESHOLD_SOURCES:
+            raise ValueError(
+                f"PseudoGTGenerator(source='{source}') is now "
+                f"source='predictions' with {THRESHOLD_SOURCES[source]}")
         if source not in SOURCES:
             raise ValueError(f'source must be one of {SOURCES}, got {source}')
         if from_m_iterations < 1:
             raise ValueError('from_m_iterations must be >= 1')
-        thresholds = dict(
-            top_k=top_k,
-            min_cas_score=min_cas_score,
-            min_attention_score=min_attention_score,
-            padding=padding)
-        given = any(v is not None for v in thresholds.values())
-        thresholds = {
-            k: REFINEMENT_THRESHOLDS[k] if v is None else v
-            for k, v in thresholds.items()
-        }
-        if source == 'attention':
-            thresholds['min_cas_score'] = 0.
-        if source == 'cas':
-            thresholds['min_attention_score'] = 0.
         self.source = source
         self.from_m_iterations = from_m_iterations
         # flat bool foreground of the last m rounds, oldest first
@@ -224,23 +197,19 @@ class PseudoGTGenerator:
         self.seed = seed
         self.video_label_classes_only = video_label_classes_only
         self.min_segment_score = min_segment_score
-        self.padding = thresholds['padding']
-        self.predictor = ActionSegmentPredictor(**thresholds)
+        self.padding = padding
+        self.post_processor = None  # the model's own
         if post_processor is not None:
             if source != 'predictions':
                 raise ValueError(
                     f"post_processor is for source='predictions', not "
                     f"'{source}'")
             self.post_processor = TASK_UTILS.build(post_processor)
-        elif source == 'predictions' and given:
-            self.post_processor = self.predictor
-        else:
-            self.post_processor = None  # the model's own
 
     @property
     def needs_predictions(self) -> bool:
         """Whether the round's model must run on the training set."""
-        return self.source in ('predictions', 'attention', 'cas')
+        return self.source == 'predictions'
 
     def segments(self, model: torch.nn.Module,
                  scores: Dict[str, torch.Tensor],
@@ -257,11 +226,8 @@ class PseudoGTGenerator:
             list[np.ndarray]: Per video, [M_i, >= 2] rows starting with
             (t_start, t_end) in seconds.
         """
-        if self.source == 'predictions':
-            segments = model.post_process(scores, data_samples,
-                                          self.post_processor)
-        else:
-            segments = self.threshold_segments(model, scores, data_samples)
+        segments = model.post_process(scores, data_samples,
+                                      self.post_processor)
         return self.filter_segments(segments, data_samples)
 
     def filter_segments(self, segments: Sequence[np.ndarray],
@@ -299,32 +265,6 @@ class PseudoGTGenerator:
             out.append(seg[keep])
         return out
 
-    def threshold_segments(self, model: torch.nn.Module,
-                           scores: Dict[str, torch.Tensor],
-                           data_samples: SampleList) -> List[np.ndarray]:
-        """Segments of the ``attention`` and ``cas`` sources: the action
-        segment predictor (:attr:`predictor`) on the model's scores."""
-        needed = ('cas_softmax', 'video_score') + (
-            ('foreground', ) if self.source == 'attention' else ())
-        missing = [k for k in needed if scores.get(k) is None]
-        if missing:
-            raise ValueError(
-                f"PseudoGTGenerator(source='{self.source}') needs the "
-                f'score(s) {missing} of the base model, but '
-                f'{type(model).__name__}.snippet_scores gives '
-                f'{sorted(k for k, v in scores.items() if v is not None)}; '
-                "use source='predictions' (the model's own "
-                'post-processing) or a model that has them.')
-        foreground: Union[torch.Tensor, None] = scores.get('foreground')
-        if foreground is None:  # 'cas': alpha_A = 0 keeps every snippet
-            foreground = torch.ones_like(scores['mask'], dtype=torch.float)
-        return self.predictor(
-            cas_softmax=scores['cas_softmax'],
-            foreground=foreground,
-            video_score=scores['video_score'],
-            mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples))
-
     def foreground(self, num_snippets: np.ndarray, fps: np.ndarray,
                    snippet_size: np.ndarray, round_idx: int,
                    segments: Optional[Sequence[np.ndarray]] = None,
@@ -335,7 +275,7 @@ class PseudoGTGenerator:
             num_snippets, fps, snippet_size (np.ndarray): [V] per video.
             round_idx (int): The round that just ended.
             segments (list[np.ndarray], optional): Predicted segments per
-                video (from :attr:`predictor`), for the prediction sources.
+                video (from the post-processor), for ``predictions``.
             fg_mask (np.ndarray, optional): Flat true foreground, for the
                 oracle.
         """

@@ -28,7 +28,7 @@ def gemm_floor(model, num_snippets: int, batches: int, fp16: bool,
     import torch
     from mmengine.runner.amp import autocast
 
-    from refineloc_mm.models.heads.refineloc_head import autocast_input
+    from refineloc_mm.models.utils.snippet_ops import autocast_input
     head = model.cls_head
     param = next(head.parameters())
     rows = -(-num_snippets // batches)

@@ -22,7 +22,7 @@ def forward_split(model, loader,
 def post_process(predictor, outputs: List[Tuple[dict, list]]
                  ) -> List[np.ndarray]:
     """(c): segments of every video from the outputs of (b)."""
-    from refineloc_mm.models.heads.refineloc_head import snippet_durations
+    from refineloc_mm.models.utils.snippet_ops import snippet_durations
     segments = []
     for out, samples in outputs:
         segments.extend(

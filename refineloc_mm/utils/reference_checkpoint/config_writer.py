@@ -37,6 +37,15 @@ def _nested(path: Sequence[str], leaf: Dict) -> Dict:
     return out
 
 
+def pseudo_gt_weighting(attention_dim: int, weighted: bool) -> str:
+    """The :class:`PseudoGTLoss` weighting of the reference's
+    ``weighted_psgt_loss``: class-balanced (k = 2) or ``pos_weight``
+    sqrt(w_fg) (k = 1) when weighted, else none."""
+    if not weighted:
+        return 'none'
+    return 'class_balanced' if attention_dim == 2 else 'sqrt_pos_weight'
+
+
 def build_overrides(settings: Dict[str, Any], base_cfg: Any,
                     base_config: str,
                     optimizer_group: Optional[Dict[str, Any]] = None
@@ -71,9 +80,13 @@ def build_overrides(settings: Dict[str, Any], base_cfg: Any,
             loss=dict(
                 type='RefineLocLoss',
                 alpha_l1=float(s['alpha_l1_loss']),
-                alpha_gs=float(s['alpha_group_sparsity_loss']),
-                alpha_pgt=float(s['alpha_pseudo_gt_loss']),
-                weighted=bool(s['weighted_psgt_loss'])),
+                alpha_gs=float(s['alpha_group_sparsity_loss'])),
+            pseudo_gt_loss=dict(
+                type='PseudoGTLoss',
+                weighting=pseudo_gt_weighting(
+                    int(s['pseudo_gt_loss_dim']),
+                    bool(s['weighted_psgt_loss'])),
+                loss_weight=float(s['alpha_pseudo_gt_loss'])),
             post_processor=dict(
                 type='ActionSegmentPredictor',
                 top_k=int(s['top_k_labels']),
@@ -118,11 +131,13 @@ def build_overrides(settings: Dict[str, Any], base_cfg: Any,
     ov['default_hooks'] = dict(
         pseudo_labels=dict(
             generator=dict(
-                top_k=int(s['refinement_top_k_labels']),
-                min_cas_score=float(s['refinement_min_cas_score']),
-                min_attention_score=float(
-                    s['refinement_min_attention_score']),
-                padding=int(s['refinement_padding']),
+                post_processor=dict(
+                    type='ActionSegmentPredictor',
+                    top_k=int(s['refinement_top_k_labels']),
+                    min_cas_score=float(s['refinement_min_cas_score']),
+                    min_attention_score=float(
+                        s['refinement_min_attention_score']),
+                    padding=int(s['refinement_padding'])),
                 from_m_iterations=int(s['refinement_from_m_iterations']),
                 dropout=float(s['pseudo_gt_dropout']))))
 
@@ -139,8 +154,8 @@ SETTING_TO_CONFIG = (
     ('pseudo_gt_loss_dim', 'model.cls_head.attention_dim (k)'),
     ('alpha_l1_loss', 'model.cls_head.loss.alpha_l1'),
     ('alpha_group_sparsity_loss', 'model.cls_head.loss.alpha_gs'),
-    ('alpha_pseudo_gt_loss', 'model.cls_head.loss.alpha_pgt'),
-    ('weighted_psgt_loss', 'model.cls_head.loss.weighted'),
+    ('alpha_pseudo_gt_loss', 'model.cls_head.pseudo_gt_loss.loss_weight'),
+    ('weighted_psgt_loss', 'model.cls_head.pseudo_gt_loss.weighting'),
     ('top_k_labels', 'model.cls_head.post_processor.top_k'),
     ('min_cas_score', 'model.cls_head.post_processor.min_cas_score'),
     ('min_attention_score',
@@ -155,12 +170,13 @@ SETTING_TO_CONFIG = (
     ('refinement_early_stopping', 'train_cfg.early_stop_rounds'),
     ('reset', 'train_cfg.reset'),
     ('refinement_top_k_labels',
-     'default_hooks.pseudo_labels.generator.top_k'),
+     'default_hooks.pseudo_labels.generator.post_processor.top_k'),
     ('refinement_min_cas_score',
-     'default_hooks.pseudo_labels.generator.min_cas_score'),
+     'default_hooks.pseudo_labels.generator.post_processor.min_cas_score'),
     ('refinement_min_attention_score',
-     'default_hooks.pseudo_labels.generator.min_attention_score'),
-    ('refinement_padding', 'default_hooks.pseudo_labels.generator.padding'),
+     'default_hooks.pseudo_labels.generator.post_processor.min_attention_score'),
+    ('refinement_padding',
+     'default_hooks.pseudo_labels.generator.post_processor.padding'),
     ('refinement_from_m_iterations',
      'default_hooks.pseudo_labels.generator.from_m_iterations'),
     ('pseudo_gt_dropout', 'default_hooks.pseudo_labels.generator.dropout'),

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.basnet  # noqa: F401
 from helpers.raw_video import BACKBONES, make_split
 from mmaction.registry import DATASETS, MODELS
 from refineloc_mm.datasets.collate import packed_snippet_collate

@@ -117,8 +117,9 @@ def test_max_snippets_sampling():
     def sample(max_snippets, test_mode, with_labels=True, t=10):
         results = dict(num_snippets=t, snippet_size=8, total_frames=8 * t,
                        fg_mask=fg[:t].copy(), video_name='v')
-        if with_labels:
+        if with_labels:  # a training sample (PseudoLabelDataset's view)
             results['pseudo_label'] = labels[:t].copy()
+            results['sample_view'] = 'train'
         return build(TRANSFORMS, dict(
             type='SampleSnippetFrames', clip_len=2,
             max_snippets=max_snippets, test_mode=test_mode))(results)
@@ -459,12 +460,13 @@ def test_lazy_decode_checks(videos):
     assert lazy.reopen == dict(type='DecordInit')
     results = dict(filename='v.mp4', frame_inds=np.arange(4), clip_len=2,
                    num_clips=2, num_snippets=2, video_reader=object(),
-                   pseudo_label=np.zeros(2, np.int64), video_name='v')
+                   pseudo_label=np.zeros(2, np.int64), video_name='v',
+                   sample_view='train')
     with pytest.raises(ValueError, match="use lazy='inference'"):
         lazy(dict(results))
     inference = build(TRANSFORMS, dict(type='DecodeSnippetChunks',
                                        transforms=steps, lazy='inference'))
-    del results['pseudo_label']
+    del results['pseudo_label'], results['sample_view']
     out = inference(results)
     assert len(out['imgs']) == 2 and out['video_reader'] is None
 

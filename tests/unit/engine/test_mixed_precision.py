@@ -9,9 +9,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.refineloc  # noqa: F401
 from mmaction.registry import MODELS, OPTIM_WRAPPERS
 from mmaction.structures import ActionDataSample
-from refineloc_mm.models.heads.refineloc_head import autocast_input
+from refineloc_mm.models.utils.snippet_ops import autocast_input
 
 
 def test_bf16_train_step_runs_mlps_in_bf16_and_updates_fp32_weights():

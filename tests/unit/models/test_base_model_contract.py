@@ -6,7 +6,7 @@ RefinementLoop and PseudoLabelHook through the real Runner, and nothing in
 the hooks, the generators, the pseudo-label wrapper, the metric or the
 tools names a model type."""
 import re
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 import pytest
@@ -16,25 +16,28 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.refineloc  # noqa: F401
 from helpers.runs import REPO, SYNTHETIC_CONFIG, make_tiny_data, tiny_options
 from mmaction.registry import MODELS, TASK_UTILS
 from refineloc_mm.engine.hooks import PseudoLabelHook
+from refineloc_mm.models.heads import BaseSnippetHead
 from refineloc_mm.models.localizers import BaseSnippetLocalizer
-from refineloc_mm.models.snippet_ops import (snippet_durations,
-                                             stack_pseudo_labels, unpack)
+from refineloc_mm.models.task_modules import BaseSegmentPostProcessor
+from refineloc_mm.models.utils.snippet_ops import snippet_durations, unpack
 
 
 @TASK_UTILS.register_module(force=True)
-class ContractTestPostProcessor:
+class ContractTestPostProcessor(BaseSegmentPostProcessor):
     """Runs of snippets whose probability of the video's top class is
     above its mean over the video; counts its calls."""
     calls = 0
 
-    def __call__(self, cas_softmax, mask, seconds_per_snippet):
+    def predict_segments(self, scores, data_samples):
         type(self).calls += 1
         out = []
-        p = cas_softmax.float().cpu().numpy()
-        for b, sps in enumerate(seconds_per_snippet):
+        p = scores['cas_softmax'].float().cpu().numpy()
+        mask = scores['mask']
+        for b, sps in enumerate(snippet_durations(data_samples)):
             t = int(mask[b].sum())
             cls = p[b, :t].mean(0).argmax()
             prob = p[b, :t, cls]
@@ -51,56 +54,48 @@ class ContractTestPostProcessor:
 
 
 @MODELS.register_module(force=True)
-class ContractTestHead(nn.Module):
+class ContractTestHead(BaseSnippetHead):
     """A linear CAS, mean-pooled video scores, and a class-agnostic
     foreground logit supervised by the pseudo labels only."""
     pseudo_label_branch = 'fc_fg'
 
     def __init__(self, num_classes: int, in_channels: int,
                  with_foreground: bool = True,
+                 pseudo_gt_loss: dict = dict(type='PseudoGTLoss'),
                  post_processor: dict = dict(
                      type='ContractTestPostProcessor')) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-        self.in_channels = in_channels
+        super().__init__(num_classes, in_channels,
+                         pseudo_gt_loss=pseudo_gt_loss,
+                         post_processor=post_processor)
         self.fc_cas = nn.Linear(in_channels, num_classes)
         self.fc_fg = nn.Linear(in_channels, 1) if with_foreground else None
-        self.pgt_loss = MODELS.build(dict(type='PseudoGTLoss'))
-        self.post_processor = TASK_UTILS.build(post_processor)
 
     def forward(self, x, mask):
         cas = unpack(self.fc_cas(x), mask)
         fg = None if self.fc_fg is None else unpack(self.fc_fg(x), mask)
         return cas, fg
 
-    def snippet_scores(self, x, mask, data_samples=None) -> Dict:
-        cas, fg = self(x, mask)
+    @staticmethod
+    def _video(cas, mask):
         m = mask.unsqueeze(-1).float()
-        video = (cas * m).sum(1) / m.sum(1)
+        return (cas * m).sum(1) / m.sum(1)
+
+    def scores_by_feat(self, outs, mask, data_samples=None) -> Dict:
+        cas, fg = outs
         out = dict(cas_softmax=cas.softmax(-1),
-                   video_score=video.softmax(-1))
+                   video_score=self._video(cas, mask).softmax(-1))
         if fg is not None:
             out['foreground'] = torch.sigmoid(fg[..., 0])
         return out
 
-    def post_process(self, scores, data_samples,
-                     post_processor=None) -> List[np.ndarray]:
-        post = post_processor or self.post_processor
-        return post(scores['cas_softmax'], scores['mask'],
-                    snippet_durations(data_samples))
-
-    def loss(self, x, mask, data_samples) -> Dict:
-        cas, fg = self(x, mask)
-        m = mask.unsqueeze(-1).float()
-        video = (cas * m).sum(1) / m.sum(1)
+    def loss_by_feat(self, outs, mask, data_samples) -> Dict:
+        video = self._video(outs[0], mask)
         labels = torch.stack([ds.gt_label for ds in data_samples])
         target = labels / labels.sum(-1, keepdim=True)
-        out = dict(loss_cls=-(target * video.log_softmax(-1)).sum(-1).mean())
-        if fg is not None:
-            out['loss_pseudo_gt'] = self.pgt_loss(
-                fg[..., 0], stack_pseudo_labels(data_samples, mask), mask,
-                data_samples[0].metainfo.get('fg_weight'))
-        return out
+        return dict(loss_cls=-(target * video.log_softmax(-1)).sum(-1).mean())
+
+    def pseudo_label_output(self, outs, mask, data_samples):
+        return None if outs[1] is None else (outs[1][..., 0], )
 
 
 @MODELS.register_module(force=True)
@@ -159,19 +154,23 @@ def test_fourth_base_model_is_refined(tmp_path_factory):
     assert 'mAP@0.5' in records[1]['metrics']
 
 
-def test_attention_source_needs_a_foreground_score(tmp_path_factory):
-    """The attention-based generator refuses a base model without a
-    class-agnostic foreground score, naming the model; the CAS-based one
-    works without it."""
+def test_attention_labeler_needs_a_foreground_score(tmp_path_factory):
+    """The foreground-threshold labeler refuses a base model without a
+    class-agnostic foreground score, naming the missing score; the
+    CAS-threshold one works without it."""
     runner = build_runner(
         tmp_path_factory,
-        dict(type='PseudoGTGenerator', source='attention'),
+        dict(type='PseudoGTGenerator', post_processor=dict(
+            type='SnippetThresholdSegmenter', min_cas_score=0.,
+            min_attention_score=0.92)),
         with_foreground=False)
-    with pytest.raises(ValueError, match='ContractTestLocalizer.*foreground'
-                       '|foreground.*ContractTestLocalizer'):
+    with pytest.raises(ValueError, match="SnippetThresholdSegmenter.*"
+                       "'foreground'"):
         runner.train()
     runner = build_runner(
-        tmp_path_factory, dict(type='PseudoGTGenerator', source='cas'),
+        tmp_path_factory, dict(type='PseudoGTGenerator', post_processor=dict(
+            type='SnippetThresholdSegmenter', min_attention_score=0.,
+            require_foreground=False)),
         with_foreground=False)
     runner.train()
     assert (runner.train_dataloader.dataset.labels == 1).any()

@@ -13,6 +13,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.basnet  # noqa: F401
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.structures import ActionDataSample
 from refineloc_mm.datasets.collate import packed_snippet_collate
@@ -28,9 +29,9 @@ def tiny_model(**head):
     cfg = dict(
         type='BaSNetHead', num_classes=3, in_channels=WIDTH,
         cas_channels=16, filter_channels=8,
-        loss=dict(type='BaSNetLoss', pseudo_gt_loss=dict(
+        loss=dict(type='BaSNetLoss'), pseudo_gt_loss=dict(
             type='PseudoGTLoss', weighting='sqrt_pos_weight',
-            loss_weight=2.0)))
+            loss_weight=2.0))
     cfg.update(head)
     return MODELS.build(dict(type='BaSNet', cls_head=cfg))
 
@@ -125,7 +126,8 @@ def test_resampling_errors_name_the_video():
     with pytest.raises(ValueError, match='vid_x.*pseudo_label'):
         resample(dict(video_name='vid_x', num_snippets=5, snippet_size=16,
                       features=np.zeros((5, 2)),
-                      pseudo_label=np.zeros(4, np.int64)))
+                      pseudo_label=np.zeros(4, np.int64),
+                      sample_view='train'))
     with pytest.raises(ValueError, match='num_segments'):
         TRANSFORMS.build(dict(type='ResampleSnippets', num_segments=0))
 
@@ -253,8 +255,14 @@ def test_label_width_error_names_the_video():
         model(torch.randn(5, WIDTH), samples_with_labels([5]), mode='loss')
 
 
-@pytest.mark.parametrize('source', ['predictions', 'attention', 'cas'])
-def test_generators_work_with_basnet(source):
+@pytest.mark.parametrize('post_processor', [
+    None,
+    dict(type='SnippetThresholdSegmenter', min_cas_score=0.,
+         min_attention_score=0.92),
+    dict(type='SnippetThresholdSegmenter', min_attention_score=0.,
+         require_foreground=False)
+])
+def test_generators_work_with_basnet(post_processor):
     """The pseudo ground truth generators read BaS-Net's scores: its own
     post-processing, or the foreground weights / class probabilities."""
     from mmaction.registry import TASK_UTILS
@@ -267,7 +275,7 @@ def test_generators_work_with_basnet(source):
     scores = model.snippet_scores(torch.randn(sum(lengths), WIDTH),
                                   samples)
     generator = TASK_UTILS.build(dict(type='PseudoGTGenerator',
-                                      source=source))
+                                      post_processor=post_processor))
     segments = generator.segments(model, scores, samples)
     assert len(segments) == 2
     for seg, t in zip(segments, lengths):

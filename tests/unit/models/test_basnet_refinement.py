@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.basnet  # noqa: F401
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \
@@ -18,9 +19,11 @@ from refineloc_mm.models.task_modules.pseudo_gt_generator import \
 SYNTHETIC = 'configs/basnet/refineloc-basnet_i3d_4x38e_synthetic.py'
 
 
-def build_loss(**kw):
+def build_head(**kw):
     init_default_scope('mmaction')
-    cfg = dict(type='BaSNetLoss', pseudo_gt_target='suppression_cas',
+    cfg = dict(type='BaSNetHead', num_classes=3, in_channels=6,
+               cas_channels=8, filter_channels=4,
+               pseudo_gt_target='suppression_cas',
                pseudo_gt_loss=dict(type='PseudoGTLoss'))
     cfg.update(kw)
     return MODELS.build(cfg)
@@ -35,10 +38,10 @@ def test_labelled_class_logit_reads_only_the_video_classes():
     cas[0, 0, 0] = 2.
     cas[0, 1, 2] = 3.
     labels = torch.tensor([[1., 0., 1.]])
-    out = build_loss().labelled_class_logit(cas, labels)
+    out = build_head().labelled_class_logit(cas, labels)
     assert out.tolist() == [[2., 3., -5., -5.]]
     # a video without labels: max over the action classes (not background)
-    out = build_loss().labelled_class_logit(cas, torch.zeros(1, 3))
+    out = build_head().labelled_class_logit(cas, torch.zeros(1, 3))
     assert out.tolist() == [[9.] * 4]
 
 
@@ -50,10 +53,9 @@ def test_suppression_cas_target_value_and_gradient():
     torch.manual_seed(0)
     head = MODELS.build(dict(
         type='BaSNetHead', num_classes=3, in_channels=6, cas_channels=8,
-        filter_channels=4, loss=dict(
-            type='BaSNetLoss', pseudo_gt_target='suppression_cas',
-            pseudo_gt_loss=dict(type='PseudoGTLoss', input_type='logits',
-                                loss_weight=1.0))))
+        filter_channels=4, pseudo_gt_target='suppression_cas',
+        pseudo_gt_loss=dict(type='PseudoGTLoss', input_type='logits',
+                            loss_weight=1.0)))
     assert head.pseudo_label_branch == 'cas_module'
     lengths, t = [10, 10], 10
     x = torch.randn(sum(lengths), 6)
@@ -83,14 +85,16 @@ def test_suppression_cas_target_value_and_gradient():
 
 def test_suppression_cas_target_needs_logits():
     with pytest.raises(ValueError, match="must be 'logits'"):
-        build_loss(pseudo_gt_loss=dict(type='PseudoGTLoss',
+        build_head(pseudo_gt_loss=dict(type='PseudoGTLoss',
                                         input_type='probs'))
     with pytest.raises(ValueError, match='pseudo_gt_target'):
-        build_loss(pseudo_gt_target='cas_base')
+        build_head(pseudo_gt_target='cas_base')
     # the default (foreground weights) keeps probabilities
-    loss = MODELS.build(dict(type='BaSNetLoss'))
-    assert loss.pseudo_gt_target == 'foreground_weights'
-    assert loss.pseudo_gt_loss.input_type == 'probs'
+    head = MODELS.build(dict(type='BaSNetHead', num_classes=3,
+                             in_channels=6, cas_channels=8,
+                             filter_channels=4))
+    assert head.pseudo_gt_target == 'foreground_weights'
+    assert head.pseudo_gt_loss.input_type == 'probs'
 
 
 def post(**kw):
@@ -173,9 +177,9 @@ def test_synthetic_recipe_keys():
     restricted to the video's classes, supervising the suppression CAS's
     logits; its test thresholds are a key."""
     cfg = Config.fromfile(SYNTHETIC)
-    loss = cfg.model.cls_head.loss
-    assert loss.pseudo_gt_target == 'suppression_cas'
-    assert loss.pseudo_gt_loss.input_type == 'logits'
+    head = cfg.model.cls_head
+    assert head.pseudo_gt_target == 'suppression_cas'
+    assert head.pseudo_gt_loss.input_type == 'logits'
     gen = cfg.default_hooks.pseudo_labels.generator
     assert gen.video_label_classes_only is True
     assert gen.post_processor.activation == 'foreground'

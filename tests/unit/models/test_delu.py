@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
 from mmaction.registry import MODELS, TASK_UTILS
-from refineloc_mm.models.snippet_ops import length_mask
+from refineloc_mm.models.utils.snippet_ops import length_mask
 
 REPO_CONFIGS = ('configs/delu/delu_i3d_1x100e_thumos14.py',
                 'configs/delu/delu_i3d_1x110e_activitynet12.py',
@@ -106,7 +106,7 @@ def test_curriculum_counter_and_pseudo_gt_gradient():
 
 
 def test_post_processor_quirks(tmp_path):
-    from refineloc_mm.models.task_modules import DELUPostProcessor
+    from refineloc_mm.base_models.delu import DELUPostProcessor
     cas = torch.zeros(1, 8, 3)
     cas[0, :, 0] = 2.
     attn = torch.full((1, 8), 0.05)
@@ -130,10 +130,11 @@ def test_post_processor_quirks(tmp_path):
     amb.write_text('v8  0.64 1.3\n')
     assert len(DELUPostProcessor(ambiguous_file=str(amb))(
         cas, attn, mask, [0.64], ['v8'])[0]) == 0
-    with pytest.raises(TypeError, match='DELUPostProcessor'):
+    # another post-processor reads the scores it needs, and names them
+    with pytest.raises(ValueError, match='cas_softmax'):
         small_head().post_process(
             dict(cas=cas, attn=attn, mask=mask), [],
-            TASK_UTILS.build(dict(type='ActionSegmentPredictor')))
+            TASK_UTILS.build(dict(type='SnippetThresholdSegmenter')))
     amb.write_text('v8 1.0\n')
     with pytest.raises(ValueError, match='amb.txt:1'):
         DELUPostProcessor(ambiguous_file=str(amb))
@@ -142,7 +143,7 @@ def test_post_processor_quirks(tmp_path):
 def test_soft_nms_matches_sequential_reference():
     """The all-groups soft-NMS against the original's loop, group by
     group, on random proposals with ties."""
-    from refineloc_mm.models.task_modules.delu_post_processor import \
+    from refineloc_mm.base_models.delu.delu_post_processor import \
         soft_nms_groups
     rng = np.random.default_rng(0)
     m = 60
@@ -187,7 +188,7 @@ class _Dataset:
 def test_batch_sampler_pairs_and_epochs():
     from mmengine.dataset import DefaultSampler
 
-    from refineloc_mm.datasets.samplers import DELUBatchSampler
+    from refineloc_mm.base_models.delu import DELUBatchSampler
     # class 2 has one video: never drawn as a pair
     labels = [[0], [0, 1], [1], [0], [2], [1]]
     sampler = DELUBatchSampler(
@@ -209,7 +210,7 @@ def test_batch_sampler_pairs_and_epochs():
 
 
 def test_random_perturb_snippets_training_only():
-    from refineloc_mm.datasets.transforms import RandomPerturbSnippets
+    from refineloc_mm.base_models.delu import RandomPerturbSnippets
     t = RandomPerturbSnippets(num_segments=8)
     feats = np.arange(20, dtype=np.float32)[:, None].repeat(3, 1)
     results = dict(features=feats, num_snippets=20, snippet_size=16,
@@ -217,7 +218,7 @@ def test_random_perturb_snippets_training_only():
     out = t(dict(results))
     assert out['num_snippets'] == 20 and out['features'] is feats
     pseudo = np.arange(20) % 3 - 1
-    out = t(dict(results, pseudo_label=pseudo))
+    out = t(dict(results, pseudo_label=pseudo, sample_view='train'))
     inds = out['snippet_inds']
     assert out['num_snippets'] == 8 and len(inds) == 8
     assert (np.diff(inds) >= 0).all()
@@ -230,7 +231,7 @@ def test_random_perturb_snippets_training_only():
 def test_configs_build(path):
     """Every DELU config builds its model, and the THUMOS14 recipe has the
     original's training settings."""
-    from refineloc_mm.models.task_modules import DELUPostProcessor  # noqa
+    from refineloc_mm.base_models.delu import DELUPostProcessor  # noqa
     cfg = Config.fromfile(path)
     init_default_scope('mmaction')
     if 'synthetic' not in path:

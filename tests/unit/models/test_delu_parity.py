@@ -74,7 +74,7 @@ def head(ref):
 
 def run_head(head, feats):
     """Forward of a list of [L, D] arrays as one padded batch."""
-    from refineloc_mm.models.snippet_ops import length_mask
+    from refineloc_mm.models.utils.snippet_ops import length_mask
     lengths = [len(f) for f in feats]
     x = torch.from_numpy(np.concatenate(feats))
     mask = length_mask(lengths, max(lengths), x.device)
@@ -164,7 +164,7 @@ def stored_outputs(ref, case, feat, requires_grad=False):
 
 def delu_loss(**kwargs):
     from mmaction.registry import MODELS
-    return MODELS.build(dict(type='DELULoss', pseudo_gt_loss=None, **kwargs))
+    return MODELS.build(dict(type='DELULoss', **kwargs))
 
 
 @pytest.mark.parametrize('case', CASES)
@@ -191,7 +191,7 @@ def test_loss_parts(ref, case):
     sort order, the per-video MIL losses, the curriculum curve, the raw
     (unweighted) terms."""
     from mmaction.registry import MODELS
-    from refineloc_mm.models.losses.delu_loss import suppress
+    from refineloc_mm.base_models.delu.delu_loss import suppress
     arrays, _ = ref
     out = stored_outputs(ref, case, torch.zeros(1))
     labels = torch.from_numpy(arrays[f'{CASE}/input/labels'])
@@ -233,7 +233,7 @@ def test_uncertainty_ordering_quirk(ref):
     the fixture's stable-ties value; the paper's rank ordering is another
     loss."""
     from mmaction.registry import MODELS
-    from refineloc_mm.models.losses.delu_loss import suppress
+    from refineloc_mm.base_models.delu.delu_loss import suppress
     arrays, _ = ref
     out = stored_outputs(ref, CASE, torch.zeros(1))
     cas, attn = out['cas'], out['attn']
@@ -275,8 +275,8 @@ def test_gradients(ref, train_forward):
 def post(ref, videos):
     """DELUPostProcessor on the stored cas/attn of the 10 test videos, one
     padded batch, with the fixture's ambiguous region."""
-    from refineloc_mm.models.task_modules import DELUPostProcessor
-    from refineloc_mm.models.snippet_ops import length_mask
+    from refineloc_mm.base_models.delu import DELUPostProcessor
+    from refineloc_mm.models.utils.snippet_ops import length_mask
     arrays, meta = ref
     lengths = [len(arrays[f'{CASE}/forward/{v}/cas']) for v in videos]
     t = max(lengths)
@@ -358,7 +358,7 @@ def test_proposals_after_soft_nms(ref, post, videos):
 def final_detections(ref, post, videos, tmp_path):
     """The post-processor's output (seconds) with the fixture's ambiguous
     file, as [video, class, start, end, score] rows."""
-    from refineloc_mm.models.task_modules import DELUPostProcessor
+    from refineloc_mm.base_models.delu import DELUPostProcessor
     _, meta = ref
     cas, attn, mask, _ = post
     amb = tmp_path / 'Ambiguous_test.txt'
@@ -441,7 +441,7 @@ def test_sampler_draws(ref):
     videos, random videos and snippet indices."""
     from mmengine.dataset import DefaultSampler
 
-    from refineloc_mm.datasets.samplers import DELUBatchSampler
+    from refineloc_mm.base_models.delu import DELUBatchSampler
     from refineloc_mm.datasets.transforms.resample_snippets import \
         random_indices
     arrays, meta = ref

@@ -13,7 +13,7 @@ import refineloc_mm  # noqa: F401
 from helpers.parity import assert_forward_close
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from refineloc_mm.models.task_modules.action_segment_predictor import \
+from refineloc_mm.base_models.refineloc.action_segment_predictor import \
     ActionSegmentPredictor
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \
     segments_to_labels
@@ -36,6 +36,18 @@ def get_case(fixtures, name):
     meta, arrays = fixtures
     case = next(c for c in meta['cases'] if c['name'] == name)
     return case, arrays
+
+
+def pseudo_gt_loss_cfg(hp, loss_weight=None):
+    """The reference's alpha_pgt / weighted as the head's PseudoGTLoss."""
+    weighting = 'none'
+    if hp['weighted']:
+        weighting = 'class_balanced' if hp['dim'] == 2 \
+            else 'sqrt_pos_weight'
+    return dict(
+        type='PseudoGTLoss',
+        weighting=weighting,
+        loss_weight=hp['alpha_pgt'] if loss_weight is None else loss_weight)
 
 
 def build_model(case, arrays, post_cfg=None):
@@ -63,9 +75,8 @@ def build_model(case, arrays, post_cfg=None):
                 loss=dict(
                     type='RefineLocLoss',
                     alpha_l1=hp['alpha_l1'],
-                    alpha_gs=hp['alpha_gs'],
-                    alpha_pgt=hp['alpha_pgt'],
-                    weighted=bool(hp['weighted'])),
+                    alpha_gs=hp['alpha_gs']),
+                pseudo_gt_loss=pseudo_gt_loss_cfg(hp),
                 post_processor=post)))
     prefix = f'{name}/state/'
     state = {
@@ -135,12 +146,17 @@ def test_loss_terms(fixtures, name):
         attention=attention,
         attention_time=video['attention_time'],
         mask=mask,
-        video_labels=torch.stack([s.gt_label for s in samples]),
-        pseudo_labels=torch.nn.utils.rnn.pad_sequence(
+        video_labels=torch.stack([s.gt_label for s in samples]))
+    # the unweighted pseudo ground truth loss on the head's output
+    (pred, ) = head.pseudo_label_output((cas, attention), mask, samples)
+    pgt = MODELS.build(pseudo_gt_loss_cfg(hp, loss_weight=1.))
+    pgt.input_type = head.pseudo_gt_loss.input_type
+    terms['pseudo_gt'] = pgt(
+        pred,
+        torch.nn.utils.rnn.pad_sequence(
             [s.pseudo_label for s in samples],
             batch_first=True,
-            padding_value=-1),
-        fg_weight=case['fg_class_loss_weight'])
+            padding_value=-1), mask, case['fg_class_loss_weight'])
     for key in ('video_label', 'l1', 'group_sparsity', 'pseudo_gt'):
         assert float(terms[key]) == pytest.approx(
             ref[f'{key}_loss'], abs=1e-5), key

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 from mmaction.structures import ActionDataSample
+from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
-from refineloc_mm.models.losses import RefineLocLoss
+from mmaction.registry import TASK_UTILS
+from refineloc_mm.base_models.refineloc import RefineLocLoss
 from refineloc_mm.models.task_modules import PseudoGTGenerator
 from refineloc_mm.models.task_modules.pseudo_gt_generator import (
     label_statistics, random_dropout, segments_to_labels)
@@ -66,14 +68,36 @@ def test_union_of_last_m_rounds_and_seeded_dropout():
     assert not np.array_equal(first, gen([c], LENGTHS, round_idx=2))
 
 
-@pytest.mark.parametrize('source,alpha_c,alpha_a', [('attention', 0., .92),
-                                                     ('cas', .1, 0.),
-                                                     ('predictions', .1, .92)])
-def test_prediction_sources_thresholds(source, alpha_c, alpha_a):
-    gen = PseudoGTGenerator(source=source)
+@pytest.mark.parametrize('source', ['attention', 'cas'])
+def test_former_threshold_sources_name_their_post_processor(source):
+    """The generator holds no thresholds: the former sources are refused,
+    naming the post-processor config that replaces them."""
+    with pytest.raises(ValueError, match='SnippetThresholdSegmenter'):
+        PseudoGTGenerator(source=source)
+
+
+def test_threshold_labeler_is_a_post_processor_config():
+    init_default_scope('mmaction')
+    gen = PseudoGTGenerator(post_processor=dict(
+        type='SnippetThresholdSegmenter', top_k=2, min_cas_score=0.,
+        min_attention_score=0.92, padding=2))
     assert gen.needs_predictions
-    assert gen.predictor.min_cas_score == alpha_c
-    assert gen.predictor.min_attention_score == alpha_a
+    assert (gen.post_processor.min_cas_score,
+            gen.post_processor.min_attention_score) == (0., 0.92)
+    # without a foreground (require_foreground=False) every snippet passes
+    # alpha_A = 0; with require_foreground the missing score is named
+    scores = dict(cas_softmax=torch.tensor([[[.9, .1], [.8, .2], [.1, .9]]]),
+                  video_score=torch.tensor([[.7, .3]]),
+                  mask=torch.ones(1, 3, dtype=torch.bool))
+    samples = [ActionDataSample(metainfo=dict(snippet_size=16, fps=16.))]
+    cas_only = TASK_UTILS.build(dict(
+        type='SnippetThresholdSegmenter', top_k=1, min_cas_score=0.5,
+        min_attention_score=0., padding=0, require_foreground=False))
+    (seg, ) = cas_only.predict_segments(scores, samples)
+    assert seg[:, :3].tolist() == [[0., 3., 0.]]  # dilated 0..1 -> 0..2
+    with pytest.raises(ValueError, match="'foreground'"):
+        TASK_UTILS.build(dict(type='SnippetThresholdSegmenter'))\
+            .predict_segments(scores, samples)
 
 
 def test_oracle_and_random_sources():

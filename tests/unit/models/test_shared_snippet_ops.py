@@ -9,9 +9,11 @@ import torch
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.delu  # noqa: F401
 from mmaction.registry import MODELS
-from refineloc_mm.models.snippet_ops import (length_mask, stack_video_labels,
-                                             topk_counts)
+from refineloc_mm.models.utils.snippet_ops import (length_mask,
+                                                   stack_video_labels,
+                                                   topk_counts)
 
 
 class _Sample:

@@ -14,7 +14,7 @@ import refineloc_mm  # noqa: F401
 from helpers.runs import make_tiny_data
 from mmaction.registry import DATASETS, MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
-from refineloc_mm.models.task_modules import WTALCPostProcessor
+from refineloc_mm.base_models.wtalc import WTALCPostProcessor
 
 init_default_scope('mmaction')
 
@@ -47,7 +47,7 @@ def videos(num=40, num_classes=7, seed=0):
 
 
 def sampler_of(dataset, seed=0, rank=0, world_size=1, **kwargs):
-    from refineloc_mm.datasets import WTALCBatchSampler
+    from refineloc_mm.base_models.wtalc import WTALCBatchSampler
     inner = DefaultSampler(dataset, seed=seed)
     inner.rank, inner.world_size = rank, world_size
     return WTALCBatchSampler(inner, batch_size=10, num_similar=3, **kwargs)
@@ -135,7 +135,7 @@ def test_sampler_through_runner_dataloader():
 
 
 def test_sampler_rejects_bad_settings():
-    from refineloc_mm.datasets import WTALCBatchSampler
+    from refineloc_mm.base_models.wtalc import WTALCBatchSampler
     with pytest.raises(ValueError, match='num_similar'):
         WTALCBatchSampler(DefaultSampler(videos(), seed=0), batch_size=5,
                           num_similar=3)
@@ -225,14 +225,16 @@ def test_crop_composes_snippet_inds():
     np.random.seed(0)
     out = crop(
         dict(num_snippets=10, pseudo_label=np.arange(10) % 2,
-             snippet_inds=np.arange(10) * 3, features=np.eye(10)))
+             sample_view='train', snippet_inds=np.arange(10) * 3,
+             features=np.eye(10)))
     r = int(out['snippet_inds'][0]) // 3
     assert np.array_equal(out['snippet_inds'], (r + np.arange(4)) * 3)
     assert np.array_equal(out['pseudo_label'], (r + np.arange(4)) % 2)
     assert np.array_equal(out['features'], np.eye(10)[r:r + 4])
     assert out['num_snippets'] == 4
     with pytest.raises(ValueError, match='video "v".*pseudo_label'):
-        crop(dict(num_snippets=10, video_name='v', pseudo_label=[0] * 9))
+        crop(dict(num_snippets=10, video_name='v', pseudo_label=[0] * 9,
+                  sample_view='train'))
 
 
 def TRANSFORM_CROP(max_seqlen):
@@ -508,7 +510,7 @@ def test_crop_then_frame_sampling_keeps_raw_snippets():
     t = 1000
     results = dict(
         video_name='long', num_snippets=t, snippet_size=16,
-        total_frames=16 * t, pseudo_label=np.arange(t),
+        total_frames=16 * t, pseudo_label=np.arange(t), sample_view='train',
         fg_mask=np.zeros(t, bool))
     for cfg in (dict(type='RandomSnippetCrop', max_seqlen=600),
                 dict(type='SampleSnippetFrames', clip_len=16,

@@ -12,6 +12,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 import refineloc_mm  # noqa: F401
+import refineloc_mm.base_models.wtalc  # noqa: F401
 from helpers.parity import assert_forward_close
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import refineloc_mm  # noqa: F401  (patches mmengine, registers)
+import refineloc_mm.base_models.refineloc  # noqa: F401
 from helpers.parity import assert_forward_close
 from refineloc_mm.utils import reference_checkpoint as conv
 from refineloc_mm.utils.compat import safe_torch_load
@@ -145,8 +146,10 @@ def test_config_follows_checkpoint_settings(model_and_cfg,
             head.attention_dim) == (20, 1024, 1, 1)
     assert head.num_classes == int(s['num_classes'])
     assert head.in_channels == s['input_size']
-    assert head.loss.alpha_pgt == s['alpha_pseudo_gt_loss'] == 4
-    assert head.loss.weighted is True and s['weighted_psgt_loss'] == 1
+    assert head.pseudo_gt_loss.loss_weight == s['alpha_pseudo_gt_loss'] == 4
+    # weighted, k = 1: BCE with pos_weight sqrt(w_fg)
+    assert head.pseudo_gt_loss.weighting == 'sqrt_pos_weight'
+    assert s['weighted_psgt_loss'] == 1
     assert head.loss.alpha_l1 == s['alpha_l1_loss']
     assert head.loss.alpha_gs == s['alpha_group_sparsity_loss']
     post = head.post_processor
@@ -170,12 +173,14 @@ def test_config_follows_checkpoint_settings(model_and_cfg,
     assert loop.num_rounds == s['refinement_iterations']
     assert loop.early_stop_rounds == s['refinement_early_stopping']
     gen = cfg.default_hooks.pseudo_labels.generator
-    assert (gen.top_k, gen.min_cas_score, gen.min_attention_score,
-            gen.padding, gen.from_m_iterations, gen.dropout) == (
+    post = gen.post_processor
+    assert post.type == 'ActionSegmentPredictor'
+    assert (post.top_k, post.min_cas_score, post.min_attention_score,
+            post.padding, gen.from_m_iterations, gen.dropout) == (
                 s['refinement_top_k_labels'], s['refinement_min_cas_score'],
                 s['refinement_min_attention_score'], s['refinement_padding'],
                 s['refinement_from_m_iterations'], s['pseudo_gt_dropout'])
-    assert (gen.min_cas_score, gen.min_attention_score,
+    assert (post.min_cas_score, post.min_attention_score,
             gen.dropout) == (0.34, 0.98, 0.2)
     # the evaluator keeps the base's thresholds, which include 0.5
     assert 0.5 in tuple(cfg.val_evaluator.tiou_thresholds)

@@ -33,25 +33,26 @@ sigmoid(logit) and the post-processor uses it with alpha_A
 (``WTALCPostProcessor.min_foreground``) as its ``foreground_mode`` says
 (gate before or after W-TALC's threshold, or the foreground runs).
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
-from mmaction.registry import MODELS, TASK_UTILS
+from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..snippet_ops import (autocast_input, no_autocast, snippet_durations,
-                           stack_pseudo_labels, stack_video_labels,
-                           topk_counts, topk_mean_over_time, unpack)
-from .refineloc_head import SnippetMLP
+from refineloc_mm.models.utils.snippet_mlp import SnippetMLP
+from refineloc_mm.models.utils.snippet_ops import (autocast_input, no_autocast,
+                                                   stack_pseudo_labels,
+                                                   stack_video_labels,
+                                                   topk_counts,
+                                                   topk_mean_over_time, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 ATTENTION_KEYS = ('num_layers', 'detach_embedding')
 
 
 @MODELS.register_module()
-class WTALCHead(BaseModule):
+class WTALCHead(BaseSnippetHead):
     """W-TALC's embedding + classifier, losses, video score and
     post-processing; optional foreground attention branch.
 
@@ -72,7 +73,8 @@ class WTALCHead(BaseModule):
             ``detach_embedding`` (True: the pseudo ground truth loss trains
             the branch only, not the embedding; default False). None
             (default): plain W-TALC.
-        pseudo_gt_loss (dict): :class:`PseudoGTLoss` config of the branch.
+        pseudo_gt_loss (dict): :class:`PseudoGTLoss` config of the branch
+            (used only with the branch).
         post_processor (dict): :class:`WTALCPostProcessor` config.
         init_cfg (dict, optional): Initialization config; None applies the
             original's Xavier-uniform / zero-bias init to ``fc`` and
@@ -101,9 +103,12 @@ class WTALCHead(BaseModule):
                  post_processor: ConfigType = dict(
                      type='WTALCPostProcessor'),
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.num_classes = num_classes
-        self.in_channels = in_channels
+        super().__init__(
+            num_classes,
+            in_channels,
+            pseudo_gt_loss=pseudo_gt_loss if attention is not None else None,
+            post_processor=post_processor,
+            init_cfg=init_cfg)
         self.topk_divisor = topk_divisor
         self.fc = nn.Linear(in_channels, in_channels)
         self.dropout = nn.Dropout(dropout_ratio)
@@ -121,12 +126,10 @@ class WTALCHead(BaseModule):
                                            attention.get('num_layers', 2))
             self.detach_embedding = bool(
                 attention.get('detach_embedding', False))
-            self.pseudo_gt_loss = MODELS.build(pseudo_gt_loss)
             # float (not bool): SyncBuffersHook averages buffers over ranks
             self.register_buffer(
                 'attention_trained', torch.zeros(()), persistent=True)
-        self.post_processor = TASK_UTILS.build(post_processor)
-        self._init_layers()
+        self.init_layers()
 
     @property
     def with_attention(self) -> bool:
@@ -139,24 +142,16 @@ class WTALCHead(BaseModule):
         since the last reset (then its foreground gates the segments)."""
         return self.with_attention and bool(self.attention_trained > 0.5)
 
-    def _init_layers(self) -> None:
+    def init_layers(self) -> None:
         """The original's init: Xavier-uniform weights, zero biases."""
         for layer in (self.fc, self.classifier):
             nn.init.xavier_uniform_(layer.weight)
             nn.init.zeros_(layer.bias)
 
-    def init_weights(self) -> None:
-        """W-TALC's init (again, e.g. after a model reset), or the
-        ``init_cfg``'s."""
-        if self.init_cfg:
-            super().init_weights()
-        else:
-            self._init_layers()
-
     def reset_parameters(self) -> None:
         """Fresh W-TALC layers and an untrained attention branch (the
         branch's own linear layers are reset by the localizer's reset)."""
-        self._init_layers()
+        super().reset_parameters()
         if self.with_attention:
             self.attention_trained.zero_()
 
@@ -197,7 +192,10 @@ class WTALCHead(BaseModule):
 
     def loss(self, x: torch.Tensor, mask: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
-        """Loss of a batch.
+        """Loss of a batch (:meth:`BaseSnippetHead.loss`): ``loss_mil``,
+        ``loss_casl`` and, with the attention branch, ``loss_pseudo_gt``;
+        the branch counts as trained once a training step has seen
+        labelled snippets.
 
         Args:
             x (Tensor): Packed snippet features [S, D].
@@ -206,39 +204,50 @@ class WTALCHead(BaseModule):
                 (multi-hot [C]) and optionally ``pseudo_label`` ([T_i],
                 -1/0/1) and metainfo ``fg_weight`` (w_fg). The first
                 ``2 * num_similar`` videos are the co-activity pairs.
-
-        Returns:
-            dict[str, Tensor]: ``loss_mil``, ``loss_casl`` and, with the
-            attention branch, ``loss_pseudo_gt``.
         """
-        outputs = self(x, mask)
-        h, cas = outputs[0], outputs[1]
-        labels = stack_video_labels(
-            data_samples, self.num_classes, cas.device, cas.dtype,
-            require_label="W-TALC's MIL loss needs")
-        pseudo = stack_pseudo_labels(data_samples, mask)
-        labelled = pseudo is not None and bool(((pseudo >= 0) & mask).any())
-        with no_autocast(cas):
-            losses = dict(
-                loss_mil=self.mil_loss(cas, mask, labels,
-                                       self.video_score(cas, mask)),
-                loss_casl=self.casl_loss(h, cas, mask, labels))
-            if not self.with_attention:
-                if labelled:
-                    raise ValueError(
-                        'the videos carry pseudo labels (e.g. '
-                        f'"{data_samples[0].metainfo.get("video_name")}") '
-                        'but WTALCHead has no attention branch to learn '
-                        'them: set cls_head.attention=dict(num_layers=2)')
-                return losses
-            fg_weight = data_samples[0].metainfo.get('fg_weight', None)
-            losses['loss_pseudo_gt'] = self.pseudo_gt_loss(
-                outputs[2], pseudo, mask, fg_weight)
-        if labelled and self.training:
+        losses = super().loss(x, mask, data_samples)
+        if self.training and self.with_attention and \
+                self._labelled(data_samples, mask):
             self.attention_trained.fill_(1.)
         return losses
 
-    def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
+    @staticmethod
+    def _labelled(data_samples: SampleList, mask: torch.Tensor) -> bool:
+        """Whether a snippet of the batch carries a pseudo label."""
+        pseudo = stack_pseudo_labels(data_samples, mask)
+        return pseudo is not None and bool(((pseudo >= 0) & mask).any())
+
+    def loss_by_feat(self, outs: Tuple[torch.Tensor, ...],
+                     mask: torch.Tensor,
+                     data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """W-TALC's ``loss_mil`` and ``loss_casl`` from :meth:`forward`'s
+        h and CAS; pseudo labels without the attention branch are an
+        error."""
+        h, cas = outs[0], outs[1]
+        labels = stack_video_labels(
+            data_samples, self.num_classes, cas.device, cas.dtype,
+            require_label="W-TALC's MIL loss needs")
+        if not self.with_attention and self._labelled(data_samples, mask):
+            raise ValueError(
+                'the videos carry pseudo labels (e.g. '
+                f'"{data_samples[0].metainfo.get("video_name")}") '
+                'but WTALCHead has no attention branch to learn '
+                'them: set cls_head.attention=dict(num_layers=2)')
+        with no_autocast(cas):
+            return dict(
+                loss_mil=self.mil_loss(cas, mask, labels,
+                                       self.video_score(cas, mask)),
+                loss_casl=self.casl_loss(h, cas, mask, labels))
+
+    def pseudo_label_output(self, outs: Tuple[torch.Tensor, ...],
+                            mask: torch.Tensor, data_samples: SampleList
+                            ) -> Optional[Tuple[torch.Tensor]]:
+        """The attention branch's foreground logits [B, T] (None without
+        the branch)."""
+        return (outs[2], ) if self.with_attention else None
+
+    def scores_by_feat(self, outs: Tuple[torch.Tensor, ...],
+                       mask: torch.Tensor,
                        data_samples: Optional[SampleList] = None
                        ) -> Dict[str, torch.Tensor]:
         """Scores of the base-model contract.
@@ -251,8 +260,7 @@ class WTALCHead(BaseModule):
             has been trained by pseudo labels, ``foreground`` (sigmoid of
             its logit, [B, T]).
         """
-        outputs = self(x, mask)
-        cas = outputs[1]
+        cas = outs[1]
         with no_autocast(cas):
             out = dict(
                 cas=cas,
@@ -260,17 +268,5 @@ class WTALCHead(BaseModule):
                 video_score=torch.softmax(self.video_score(cas, mask), -1),
                 mask=mask)
             if self.uses_attention:
-                out['foreground'] = torch.sigmoid(outputs[2]) * mask
+                out['foreground'] = torch.sigmoid(outs[2]) * mask
         return out
-
-    def post_process(self, scores: Dict[str, torch.Tensor],
-                     data_samples: SampleList,
-                     post_processor=None) -> List[np.ndarray]:
-        """W-TALC's segments per video (``post_processor`` or the head's
-        own), in seconds; using ``foreground`` when present."""
-        post = post_processor or self.post_processor
-        return post(
-            cas=scores['cas'],
-            mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples),
-            foreground=scores.get('foreground'))

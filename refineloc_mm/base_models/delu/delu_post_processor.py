@@ -40,7 +40,11 @@ import numpy as np
 import torch
 
 from mmaction.registry import TASK_UTILS
-from ..snippet_ops import topk_mean_over_time
+from mmaction.utils import SampleList
+from refineloc_mm.models.utils.snippet_ops import (snippet_durations,
+                                                   topk_mean_over_time)
+from refineloc_mm.models.task_modules.base_segment_post_processor import (
+    BaseSegmentPostProcessor)
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -139,7 +143,7 @@ def soft_nms_groups(group: np.ndarray, score: np.ndarray, start: np.ndarray,
 
 
 @TASK_UTILS.register_module()
-class DELUPostProcessor:
+class DELUPostProcessor(BaseSegmentPostProcessor):
     """DELU's proposals, Gaussian soft-NMS and filters (see the module
     docstring).
 
@@ -320,6 +324,21 @@ class DELUPostProcessor:
                 drop |= (dets['video'] == v) & (np.maximum(
                     dets['start'], lo) < np.minimum(dets['end'], hi))
         return drop
+
+    def predict_segments(self, scores: Dict[str, torch.Tensor],
+                         data_samples: SampleList) -> List[np.ndarray]:
+        """:meth:`__call__` on the scores dict: ``cas`` [B, T, C + 1]
+        logits, ``attn`` [B, T] and ``mask``; the samples' video names
+        for the ambiguous regions."""
+        self.require_scores(scores, ('cas', 'attn', 'mask'))
+        return self(
+            cas=scores['cas'],
+            attn=scores['attn'],
+            mask=scores['mask'],
+            seconds_per_snippet=snippet_durations(data_samples),
+            video_names=[
+                ds.metainfo.get('video_name') for ds in data_samples
+            ])
 
     def __call__(self,
                  cas: ArrayLike,

@@ -3,17 +3,22 @@
 of ``sujoyp/wtalc-pytorch``), vectorized over videos and classes, with an
 optional use of a class-agnostic foreground (RefineLoc's attention branch on
 W-TALC)."""
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 
 from mmaction.registry import TASK_UTILS
-from .action_segment_predictor import _to_numpy, connected_components
+from mmaction.utils import SampleList
+from refineloc_mm.models.utils.snippet_ops import snippet_durations
+from refineloc_mm.models.utils.temporal_runs import (connected_components,
+                                                     to_numpy)
+from refineloc_mm.models.task_modules.base_segment_post_processor import (
+    BaseSegmentPostProcessor)
 
 
 @TASK_UTILS.register_module()
-class WTALCPostProcessor:
+class WTALCPostProcessor(BaseSegmentPostProcessor):
     """Segments from W-TALC's class activation sequence (logits).
 
     Per video (T real snippets) and class c, as the original:
@@ -104,6 +109,17 @@ class WTALCPostProcessor:
         with np.errstate(invalid='ignore', divide='ignore'):
             return (total / k[:, None]).astype(np.float32)
 
+    def predict_segments(self, scores: Dict[str, torch.Tensor],
+                         data_samples: SampleList) -> List[np.ndarray]:
+        """:meth:`__call__` on the scores dict: ``cas`` (logits),
+        ``mask`` and, when present, ``foreground``."""
+        self.require_scores(scores, ('cas', 'mask'))
+        return self(
+            cas=scores['cas'],
+            mask=scores['mask'],
+            seconds_per_snippet=snippet_durations(data_samples),
+            foreground=scores.get('foreground'))
+
     def __call__(self,
                  cas: torch.Tensor,
                  mask: torch.Tensor,
@@ -124,8 +140,8 @@ class WTALCPostProcessor:
             ``(t_start, t_end, class, score)`` in seconds, ordered by class
             then time.
         """
-        cas = _to_numpy(cas).astype(np.float32, copy=False)
-        valid = _to_numpy(mask).astype(bool)
+        cas = to_numpy(cas).astype(np.float32, copy=False)
+        valid = to_numpy(mask).astype(bool)
         b, t, c = cas.shape
         if len(seconds_per_snippet) != b:
             raise ValueError(f'{len(seconds_per_snippet)} snippet durations '
@@ -135,7 +151,7 @@ class WTALCPostProcessor:
         kept = valid
         mode = None if foreground is None else self.foreground_mode
         if mode is not None:
-            kept = valid & (_to_numpy(foreground) >= self.min_foreground)
+            kept = valid & (to_numpy(foreground) >= self.min_foreground)
         values = np.ascontiguousarray(cas.transpose(0, 2, 1))  # [B, C, T]
         if mode == 'foreground_runs':
             above = np.broadcast_to(kept[:, None], values.shape)

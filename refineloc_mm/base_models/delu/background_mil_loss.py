@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmaction.registry import MODELS
-from ..snippet_ops import topk_mean_over_time
+from refineloc_mm.models.utils.snippet_ops import topk_mean_over_time
 
 
 @MODELS.register_module()

@@ -7,7 +7,8 @@ from typing import List
 import numpy as np
 
 from mmaction.registry import DATA_SAMPLERS
-from .same_class_batch_sampler import SameClassPairBatchSampler
+from refineloc_mm.datasets.samplers.same_class_batch_sampler import (
+    SameClassPairBatchSampler)
 
 
 @DATA_SAMPLERS.register_module()

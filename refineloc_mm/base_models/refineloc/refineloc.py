@@ -1,8 +1,9 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """RefineLoc localizer: (optional backbone/neck) + RefineLoc head."""
 from mmaction.registry import MODELS
-from .base_snippet_localizer import (BaseSnippetLocalizer, length_mask,
-                                     snippet_backbone_config, snippet_mask)
+from refineloc_mm.models.localizers.base_snippet_localizer import (
+    BaseSnippetLocalizer, length_mask, snippet_backbone_config,
+    snippet_mask)
 
 
 @MODELS.register_module()

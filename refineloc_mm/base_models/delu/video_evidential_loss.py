@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmaction.registry import MODELS
-from ..snippet_ops import NEG_INF
+from refineloc_mm.models.utils.snippet_ops import NEG_INF
 
 
 @MODELS.register_module()

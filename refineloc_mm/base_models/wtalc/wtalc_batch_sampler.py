@@ -5,7 +5,8 @@ videos."""
 import numpy as np
 
 from mmaction.registry import DATA_SAMPLERS
-from .same_class_batch_sampler import SameClassPairBatchSampler
+from refineloc_mm.datasets.samplers.same_class_batch_sampler import (
+    SameClassPairBatchSampler)
 
 
 @DATA_SAMPLERS.register_module()

@@ -12,58 +12,22 @@
 Parameter names (``fc_cas.linear_{i}``, ``fc_attention.linear_{i}``) are
 those of the authors' implementation, so their checkpoints map one to one.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.model import BaseModule
 
-from mmaction.registry import MODELS, TASK_UTILS
-from mmaction.utils import ConfigType, SampleList
-from ..snippet_ops import (ROW_MULTIPLE, autocast_input,  # noqa: F401
-                           masked_softmax_over_time, no_autocast,
-                           snippet_durations, stack_pseudo_labels,
-                           stack_video_labels, unpack)
-
-
-
-class SnippetMLP(nn.Module):
-    """L linear layers with ReLU between them (none after the last).
-
-    Hidden widths halve: ``width[i+1] = max(width[i] // 2, out_channels)``.
-
-    Args:
-        in_channels (int): Input feature width D.
-        out_channels (int): Output width.
-        num_layers (int): Number of linear layers L >= 1.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int,
-                 num_layers: int) -> None:
-        super().__init__()
-        if num_layers < 1:
-            raise ValueError(f'num_layers must be >= 1, got {num_layers}')
-        self.num_layers = num_layers
-        width = in_channels
-        for i in range(num_layers):
-            out = out_channels if i == num_layers - 1 else max(
-                width // 2, out_channels)
-            self.add_module(f'linear_{i}', nn.Linear(width, out))
-            width = out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [..., D] -> [..., out_channels]."""
-        for i in range(self.num_layers):
-            if i > 0:
-                x = F.relu(x)
-            x = getattr(self, f'linear_{i}')(x)
-        return x
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, SampleList
+from refineloc_mm.models.utils.snippet_mlp import SnippetMLP
+from refineloc_mm.models.utils.snippet_ops import (autocast_input,
+                                                   masked_softmax_over_time,
+                                                   no_autocast,
+                                                   stack_video_labels, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 
 @MODELS.register_module()
-class RefineLocHead(BaseModule):
+class RefineLocHead(BaseSnippetHead):
     """Snippet classification, background-foreground attention and video
     label prediction of RefineLoc.
 
@@ -73,7 +37,14 @@ class RefineLocHead(BaseModule):
         num_layers (int): Layers L of both MLPs. Defaults to 2.
         attention_dim (int): k, 2 (softmax attention) or 1 (sigmoid).
             Defaults to 2.
-        loss (dict): Config of the RefineLoc loss.
+        loss (dict): Config of the RefineLoc loss (video label loss and
+            regularizers).
+        pseudo_gt_loss (dict, optional): :class:`PseudoGTLoss` config on
+            the attention A; its ``input_type`` defaults to the one of k
+            (``'two_class_logits'`` for k = 2, ``'logits'`` for k = 1).
+            The authors' ``alpha_pgt`` is its ``loss_weight``; their
+            weighted loss is ``weighting='class_balanced'`` (k = 2) or
+            ``'sqrt_pos_weight'`` (k = 1), unweighted ``'none'``.
         post_processor (dict): Config of the action segment predictor used
             at inference (the inference thresholds).
         init_cfg (dict, optional): Initialization config. Defaults to None,
@@ -90,15 +61,24 @@ class RefineLocHead(BaseModule):
                  num_layers: int = 2,
                  attention_dim: int = 2,
                  loss: ConfigType = dict(type='RefineLocLoss'),
+                 pseudo_gt_loss: OptConfigType = dict(type='PseudoGTLoss'),
                  post_processor: ConfigType = dict(
                      type='ActionSegmentPredictor'),
                  init_cfg: Optional[ConfigType] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
         if attention_dim not in (1, 2):
             raise ValueError(
                 f'attention_dim (k) must be 1 or 2, got {attention_dim}')
-        self.num_classes = num_classes
-        self.in_channels = in_channels
+        if pseudo_gt_loss:
+            pseudo_gt_loss = dict(pseudo_gt_loss)
+            pseudo_gt_loss.setdefault(
+                'input_type',
+                'two_class_logits' if attention_dim == 2 else 'logits')
+        super().__init__(
+            num_classes,
+            in_channels,
+            pseudo_gt_loss=pseudo_gt_loss,
+            post_processor=post_processor,
+            init_cfg=init_cfg)
         self.num_layers = num_layers
         self.attention_dim = attention_dim
         self.fc_cas = SnippetMLP(in_channels, num_classes, num_layers)
@@ -106,12 +86,6 @@ class RefineLocHead(BaseModule):
         loss = dict(loss)
         loss.setdefault('attention_dim', attention_dim)
         self.loss_module = MODELS.build(loss)
-        self.post_processor = TASK_UTILS.build(post_processor)
-
-    def init_weights(self) -> None:
-        """Default PyTorch init unless an ``init_cfg`` asks otherwise."""
-        if self.init_cfg:
-            super().init_weights()
 
     def forward(self, x: torch.Tensor,
                 mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -169,57 +143,44 @@ class RefineLocHead(BaseModule):
             foreground=foreground,
             video_score=video_score)
 
-    def loss(self, x: torch.Tensor, mask: torch.Tensor,
-             data_samples: SampleList) -> Dict[str, torch.Tensor]:
-        """Loss of a batch.
+    def loss_by_feat(self, outs: Tuple[torch.Tensor, torch.Tensor],
+                     mask: torch.Tensor,
+                     data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """The RefineLoc loss of a batch (see :class:`RefineLocLoss`).
 
         Args:
-            x (Tensor): Packed snippet features [S, D].
+            outs (tuple[Tensor, Tensor]): :meth:`forward`'s C and A.
             mask (Tensor): [B, T] bool.
             data_samples (list[ActionDataSample]): With ``gt_label``
-                (multi-hot [N]) and optionally ``pseudo_label`` ([T_i],
-                -1/0/1) and metainfo ``fg_weight`` (w_fg).
-
-        Returns:
-            dict[str, Tensor]: The loss terms, see :class:`RefineLocLoss`.
+                (multi-hot [N]).
         """
-        cas, attention = self(x, mask)
+        cas, attention = outs
         video = self.video_level(cas, attention, mask)
         labels = stack_video_labels(data_samples, self.num_classes,
-                                    x.device, cas.dtype)
-        pseudo = stack_pseudo_labels(data_samples, mask)
-        fg_weight = data_samples[0].metainfo.get('fg_weight', None)
+                                    cas.device, cas.dtype)
         with no_autocast(cas):
             return self.loss_module(
                 cas=cas,
                 attention=attention,
                 attention_time=video['attention_time'],
                 mask=mask,
-                video_labels=labels,
-                pseudo_labels=pseudo,
-                fg_weight=fg_weight)
+                video_labels=labels)
 
-    def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
+    def pseudo_label_output(self, outs: Tuple[torch.Tensor, torch.Tensor],
+                            mask: torch.Tensor, data_samples: SampleList
+                            ) -> Tuple[torch.Tensor]:
+        """The attention logits A: [B, T, 2] (k = 2) or [B, T] (k = 1)."""
+        attention = outs[1]
+        return (attention if self.attention_dim == 2 else attention[..., 0],
+                )
+
+    def scores_by_feat(self, outs: Tuple[torch.Tensor, torch.Tensor],
+                       mask: torch.Tensor,
                        data_samples: Optional[SampleList] = None
                        ) -> Dict[str, torch.Tensor]:
         """Scores of the base-model contract: :meth:`video_level`'s
         ``cas_softmax`` [B, T, N], ``attention_time`` [B, T],
         ``foreground`` [B, T] and ``video_score`` [B, N]."""
-        cas, attention = self(x, mask)
-        out = self.video_level(cas, attention, mask)
+        out = self.video_level(outs[0], outs[1], mask)
         out['mask'] = mask
         return out
-
-    def post_process(self, scores: Dict[str, torch.Tensor],
-                     data_samples: SampleList,
-                     post_processor=None) -> List[np.ndarray]:
-        """Segments per video by the action segment prediction module
-        (``post_processor``, by default the head's inference thresholds;
-        the refinement passes its own thresholds)."""
-        post = post_processor or self.post_processor
-        return post(
-            cas_softmax=scores['cas_softmax'],
-            foreground=scores['foreground'],
-            video_score=scores['video_score'],
-            mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples))

@@ -1,78 +1,36 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""Action segment prediction module of RefineLoc (post-processing).
+"""Segments from thresholded snippet scores, for any base model whose
+scores dict has ``cas_softmax``, ``video_score`` and (optionally)
+``foreground``.
 
 For each video: keep the top-k classes by video score; for each kept class
 threshold the class probability and the foreground score, dilate the mask
 with a 3-wide structuring element, take 1-D connected components, pad them
 and score them. Vectorized over videos, classes and snippets: a batch is
 handled with a handful of numpy array operations and no Python loop.
+
+RefineLoc's action segment prediction module (``ActionSegmentPredictor``,
+``refineloc_mm.base_models.refineloc``) is this algorithm; the
+refinement's threshold labelers (RefineLoc's refinement thresholds, the
+former ``attention`` / ``cas`` sources of the generator) are configs of
+this component.
 """
-from typing import List, Sequence, Union
+from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
 
 from mmaction.registry import TASK_UTILS
-
-ArrayLike = Union[np.ndarray, torch.Tensor]
-
-
-def _to_numpy(x: ArrayLike) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def dilate_along_time(mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Binary dilation with a 3-wide structuring element along the last
-    axis, never growing into padding.
-
-    Args:
-        mask (np.ndarray): [..., T] bool.
-        valid (np.ndarray): [..., T] bool, broadcastable to ``mask``.
-    """
-    out = mask.copy()
-    out[..., 1:] |= mask[..., :-1]
-    out[..., :-1] |= mask[..., 1:]
-    return out & valid
-
-
-def connected_components(mask: np.ndarray):
-    """1-D connected components of every row of ``mask``.
-
-    Args:
-        mask (np.ndarray): [R, T] bool.
-
-    Returns:
-        tuple: ``rows`` [M], ``first`` [M], ``last`` [M] (inclusive snippet
-        indices) and ``component`` [R, T] int (component id per snippet,
-        -1 outside components), components ordered row-major.
-    """
-    num_rows, t = mask.shape
-    padded = np.zeros((num_rows, t + 2), dtype=bool)
-    padded[:, 1:-1] = mask
-    edges = np.diff(padded.astype(np.int8), axis=1)  # [R, T + 1]
-    rows, first = np.nonzero(edges == 1)
-    _, last_excl = np.nonzero(edges == -1)
-    starts = np.zeros((num_rows, t), dtype=np.int64)
-    starts[rows, first] = 1
-    component = np.cumsum(starts.ravel()).reshape(num_rows, t) - 1
-    component[~mask] = -1
-    return rows, first, last_excl - 1, component
-
-
-def component_means(values: np.ndarray, component: np.ndarray,
-                    num: int) -> np.ndarray:
-    """Mean of ``values`` ([R, T]) over each component id in [0, num)."""
-    inside = component >= 0
-    ids = component[inside]
-    sums = np.bincount(ids, weights=values[inside], minlength=num)
-    counts = np.bincount(ids, minlength=num)
-    return sums / np.maximum(counts, 1)
+from mmaction.utils import SampleList
+from ..utils.snippet_ops import snippet_durations
+from ..utils.temporal_runs import (ArrayLike, component_means,
+                                   connected_components, dilate_along_time,
+                                   to_numpy)
+from .base_segment_post_processor import BaseSegmentPostProcessor
 
 
 @TASK_UTILS.register_module()
-class ActionSegmentPredictor:
+class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
     """Turn snippet-level outputs into scored action segments.
 
     Args:
@@ -84,13 +42,34 @@ class ActionSegmentPredictor:
             score a_t. Defaults to 0.5.
         padding (int): Snippets added on each side of a component.
             Defaults to 2.
+        require_foreground (bool): Whether the scores must have a
+            ``foreground`` (an error naming the missing score otherwise).
+            False: a model without one gets a foreground of 1 everywhere
+            (use it with ``min_attention_score=0``: the class probabilities
+            alone decide). Defaults to True.
+
+    Examples:
+        RefineLoc's THUMOS14 refinement thresholds (METHOD.md)::
+
+            dict(type='SnippetThresholdSegmenter', top_k=2,
+                 min_cas_score=0.1, min_attention_score=0.92, padding=2)
+
+        The foreground alone decides / the class probabilities alone
+        decide::
+
+            dict(type='SnippetThresholdSegmenter', min_cas_score=0.,
+                 min_attention_score=0.92)
+            dict(type='SnippetThresholdSegmenter', min_attention_score=0.,
+                 require_foreground=False)
     """
 
     def __init__(self,
                  top_k: int = 2,
                  min_cas_score: float = 0.1,
                  min_attention_score: float = 0.5,
-                 padding: int = 2) -> None:
+                 padding: int = 2,
+                 require_foreground: bool = True) -> None:
+        self.require_foreground = require_foreground
         self.top_k = top_k
         self.min_cas_score = min_cas_score
         self.min_attention_score = min_attention_score
@@ -101,6 +80,24 @@ class ActionSegmentPredictor:
                 f'min_cas_score={self.min_cas_score}, '
                 f'min_attention_score={self.min_attention_score}, '
                 f'padding={self.padding})')
+
+    def predict_segments(self, scores: Dict[str, torch.Tensor],
+                         data_samples: SampleList) -> List[np.ndarray]:
+        """:meth:`__call__` on the scores dict: ``cas_softmax``,
+        ``video_score``, ``mask`` and ``foreground`` (required unless
+        ``require_foreground=False``, then 1 where missing)."""
+        self.require_scores(
+            scores, ('cas_softmax', 'video_score', 'mask') +
+            (('foreground', ) if self.require_foreground else ()))
+        foreground = scores.get('foreground')
+        if foreground is None:  # alpha_A = 0 keeps every snippet
+            foreground = torch.ones_like(scores['mask'], dtype=torch.float)
+        return self(
+            cas_softmax=scores['cas_softmax'],
+            foreground=foreground,
+            video_score=scores['video_score'],
+            mask=scores['mask'],
+            seconds_per_snippet=snippet_durations(data_samples))
 
     def __call__(self, cas_softmax: ArrayLike, foreground: ArrayLike,
                  video_score: ArrayLike, mask: ArrayLike,
@@ -120,10 +117,10 @@ class ActionSegmentPredictor:
             ``(t_start, t_end, class_index, score)`` ordered by class rank,
             then time.
         """
-        p = _to_numpy(cas_softmax)
-        a = _to_numpy(foreground)
-        y = _to_numpy(video_score)
-        valid = _to_numpy(mask).astype(bool)
+        p = to_numpy(cas_softmax)
+        a = to_numpy(foreground)
+        y = to_numpy(video_score)
+        valid = to_numpy(mask).astype(bool)
         batch, t, num_classes = p.shape
         k = min(self.top_k, num_classes)
         ranked = np.argsort(-y, axis=1, kind='stable')[:, :k]  # [B, K]
@@ -151,3 +148,6 @@ class ActionSegmentPredictor:
              cls.astype(np.float64), score], axis=1)
         splits = np.searchsorted(video, np.arange(1, batch))
         return np.split(segments, splits)
+
+
+__all__ = ['SnippetThresholdSegmenter']

@@ -7,14 +7,15 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from .snippet_clips import SNIPPET_KEYS, is_training_sample, select_snippets
+from refineloc_mm.datasets.transforms.snippet_selection import (
+    SNIPPET_KEYS, is_training_sample, select_snippets)
 
 
 @TRANSFORMS.register_module()
 class RandomSnippetCrop(BaseTransform):
     """Keep ``max_seqlen`` consecutive snippets of a long training video.
 
-    Training samples (those carrying a ``pseudo_label``, see
+    Training samples (``sample_view='train'``, see
     :func:`is_training_sample`) with T > ``max_seqlen`` snippets keep
     snippets [r, r + max_seqlen) with r uniform in [0, T - max_seqlen) as
     the original draws it (``np.random.randint(T - max_seqlen)``: the last

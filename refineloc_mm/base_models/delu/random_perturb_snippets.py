@@ -6,8 +6,9 @@ snippets, one random snippet per bin; test videos are fed whole."""
 from typing import Dict
 
 from mmaction.registry import TRANSFORMS
-from .resample_snippets import ResampleSnippets
-from .snippet_clips import is_training_sample
+from refineloc_mm.datasets.transforms.resample_snippets import ResampleSnippets
+from refineloc_mm.datasets.transforms.snippet_selection import (
+    is_training_sample)
 
 
 @TRANSFORMS.register_module()

@@ -1,24 +1,24 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
-"""RefineLoc loss: video label loss + pseudo ground truth loss (+ L1 and
-group sparsity regularizers), computed for a padded batch without a Python
-loop over videos.
+"""RefineLoc loss: video label loss (+ L1 and group sparsity regularizers),
+computed for a padded batch without a Python loop over videos. The pseudo
+ground truth loss on the attention is the head's ``pseudo_gt_loss``
+(:class:`BaseSnippetHead`).
 
 Every term is first computed per video and then averaged over the videos
 of the batch, as in the authors' implementation.
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 import torch.nn as nn
 
 from mmaction.registry import MODELS
-from .pseudo_gt_loss import PseudoGTLoss
 
 
 @MODELS.register_module()
 class RefineLocLoss(nn.Module):
     """Total = video label loss + alpha_l1 * L1 + alpha_gs * group sparsity
-    + alpha_pgt * pseudo ground truth loss.
+    (the head adds alpha_pgt * pseudo ground truth loss).
 
     Args:
         alpha_l1 (float): Weight of the L1 term (mean of raw attention
@@ -26,31 +26,18 @@ class RefineLocLoss(nn.Module):
         alpha_gs (float): Weight of the group sparsity term (mean absolute
             change of the temporal attention between adjacent snippets).
             Defaults to 0.
-        alpha_pgt (float): Weight of the pseudo ground truth loss.
-            Defaults to 1.
-        weighted (bool): Weight the pseudo ground truth loss by w_fg
-            (k = 2: class weights [1 - w_fg, w_fg]; k = 1: BCE
-            ``pos_weight = sqrt(w_fg)``). Defaults to False.
-        attention_dim (int): k, 2 (cross-entropy) or 1 (BCE with logits).
-            Set by the head. Defaults to 2.
+        attention_dim (int): k, the width of the attention logits. Set by
+            the head. Defaults to 2.
     """
 
     def __init__(self,
                  alpha_l1: float = 0.0,
                  alpha_gs: float = 0.0,
-                 alpha_pgt: float = 1.0,
-                 weighted: bool = False,
                  attention_dim: int = 2) -> None:
         super().__init__()
         self.alpha_l1 = alpha_l1
         self.alpha_gs = alpha_gs
-        self.alpha_pgt = alpha_pgt
-        self.weighted = weighted
         self.attention_dim = attention_dim
-        self.pseudo_gt = PseudoGTLoss(
-            input_type='two_class_logits' if attention_dim == 2 else 'logits',
-            weighting='class_balanced'
-            if attention_dim == 2 else 'sqrt_pos_weight')
 
     def terms(self,
               cas: torch.Tensor,
@@ -58,8 +45,6 @@ class RefineLocLoss(nn.Module):
               attention_time: torch.Tensor,
               mask: torch.Tensor,
               video_labels: torch.Tensor,
-              pseudo_labels: Optional[torch.Tensor] = None,
-              fg_weight: Optional[float] = None,
               skip_unweighted: bool = False) -> Dict[str, torch.Tensor]:
         """The unweighted loss terms, each averaged over the videos.
 
@@ -70,15 +55,12 @@ class RefineLocLoss(nn.Module):
             mask (Tensor): [B, T] bool, True on real snippets.
             video_labels (Tensor): Multi-hot video labels [B, N]; the
                 target is their normalized distribution.
-            pseudo_labels (Tensor, optional): [B, T] long in {-1, 0, 1};
-                -1 (and padding) is ignored. None means no pseudo labels.
-            fg_weight (float, optional): w_fg of the current pseudo labels.
             skip_unweighted (bool): Return zeros for the regularizers whose
                 weight is 0 instead of computing them. Defaults to False.
 
         Returns:
-            dict[str, Tensor]: scalars ``video_label``, ``l1``,
-            ``group_sparsity`` and ``pseudo_gt``.
+            dict[str, Tensor]: scalars ``video_label``, ``l1`` and
+            ``group_sparsity``.
         """
         maskf = mask.to(cas.dtype)
         lengths = maskf.sum(1)
@@ -107,21 +89,7 @@ class RefineLocLoss(nn.Module):
         return dict(
             video_label=video_label.mean(),
             l1=l1,
-            group_sparsity=group_sparsity,
-            pseudo_gt=self.pseudo_gt_loss(attention, mask, pseudo_labels,
-                                          fg_weight))
-
-    def pseudo_gt_loss(self, attention: torch.Tensor, mask: torch.Tensor,
-                       pseudo_labels: Optional[torch.Tensor],
-                       fg_weight: Optional[float]) -> torch.Tensor:
-        """Pseudo ground truth loss on the attention logits A, mean over the
-        videos that have labels (see :class:`PseudoGTLoss`): k = 2
-        cross-entropy, weighted ``[1 - w_fg, w_fg]``; k = 1 BCE with
-        logits, ``pos_weight = sqrt(w_fg)``. Zero when no snippet of the
-        batch carries a pseudo label."""
-        pred = attention if self.attention_dim == 2 else attention[..., 0]
-        return self.pseudo_gt(pred, pseudo_labels, mask,
-                              fg_weight if self.weighted else None)
+            group_sparsity=group_sparsity)
 
     def forward(self, **kwargs) -> Dict[str, torch.Tensor]:
         """The weighted terms, named so that mmengine logs each of them and
@@ -130,5 +98,4 @@ class RefineLocLoss(nn.Module):
         return dict(
             loss_video_label=t['video_label'],
             loss_l1=self.alpha_l1 * t['l1'],
-            loss_group_sparsity=self.alpha_gs * t['group_sparsity'],
-            loss_pseudo_gt=self.alpha_pgt * t['pseudo_gt'])
+            loss_group_sparsity=self.alpha_gs * t['group_sparsity'])

@@ -3,7 +3,7 @@
 of ``MengyuanChen21/ECCV2022-DELU`` @ a60e46d, weights of
 ``scripts/train_thumos.sh``), plus the refinement's pseudo ground truth
 loss."""
-from typing import Dict, Optional, Sequence
+from typing import Dict
 
 import torch
 import torch.nn as nn
@@ -49,17 +49,15 @@ class DELULoss(nn.Module):
     * ``loss_guide``: ``guide_weight * (mean|1 - attn - p_bg| + mean|1 -
       v_atn - p_bg| + mean|1 - f_atn - p_bg|) / 3`` (0.4), p_bg the
       background column of the softmax over the C + 1 CAS columns;
-    * ``loss_pseudo_gt`` (ours, only with ``pseudo_gt_loss``):
-      :class:`PseudoGTLoss` on each given input (the attention logits of
-      both streams by default, see :class:`DELUHead`), averaged; zero in
-      round 0.
+
+    The refinement's ``loss_pseudo_gt`` (ours) is the head's
+    ``pseudo_gt_loss`` (see :class:`DELUHead`).
 
     Args:
         edl_loss, uct_guide_loss, mil_loss, mil_supp_loss,
             co_activity_loss, mutual_loss (dict): Configs of the terms.
         norm_weight (float): ``alpha1``. Defaults to 0.8.
         guide_weight (float): ``alpha2``. Defaults to 0.4.
-        pseudo_gt_loss (dict, optional): :class:`PseudoGTLoss` config.
     """
 
     def __init__(self,
@@ -81,10 +79,7 @@ class DELULoss(nn.Module):
                  mutual_loss: ConfigType = dict(
                      type='AttentionMutualLoss', loss_weight=1.),
                  norm_weight: float = 0.8,
-                 guide_weight: float = 0.4,
-                 pseudo_gt_loss: Optional[ConfigType] = dict(
-                     type='PseudoGTLoss', input_type='logits',
-                     weighting='sqrt_pos_weight', loss_weight=2.)) -> None:
+                 guide_weight: float = 0.4) -> None:
         super().__init__()
         self.edl_loss = MODELS.build(edl_loss)
         self.uct_guide_loss = MODELS.build(uct_guide_loss)
@@ -94,8 +89,6 @@ class DELULoss(nn.Module):
         self.mutual_loss = MODELS.build(mutual_loss)
         self.norm_weight = norm_weight
         self.guide_weight = guide_weight
-        self.pseudo_gt_loss = MODELS.build(pseudo_gt_loss) \
-            if pseudo_gt_loss else None
 
     @staticmethod
     def _mean(x: torch.Tensor, mask: torch.Tensor, padded: bool
@@ -106,10 +99,7 @@ class DELULoss(nn.Module):
                 outputs: Dict[str, torch.Tensor],
                 labels: torch.Tensor,
                 mask: torch.Tensor,
-                iteration: int,
-                pseudo_labels: Optional[torch.Tensor] = None,
-                pseudo_inputs: Sequence[torch.Tensor] = (),
-                fg_weight: Optional[float] = None) -> Dict[str, torch.Tensor]:
+                iteration: int) -> Dict[str, torch.Tensor]:
         """The weighted terms.
 
         Args:
@@ -119,10 +109,6 @@ class DELULoss(nn.Module):
             labels (Tensor): Multi-hot video labels [B, C].
             mask (Tensor): [B, T] bool.
             iteration (int): Training iteration (the curriculum's).
-            pseudo_labels (Tensor, optional): [B, T] in {-1, 0, 1}.
-            pseudo_inputs (Sequence[Tensor]): The outputs the pseudo ground
-                truth loss supervises ([B, T] each).
-            fg_weight (float, optional): w_fg of the pseudo labels.
 
         Returns:
             dict[str, Tensor]: The weighted terms listed in the class
@@ -152,10 +138,4 @@ class DELULoss(nn.Module):
                 self._mean((1 - attn - p_bg).abs(), mask, padded) +
                 self._mean((1 - v_atn - p_bg).abs(), mask, padded) +
                 self._mean((1 - f_atn - p_bg).abs(), mask, padded)) / 3)
-        if self.pseudo_gt_loss is not None:
-            terms = [
-                self.pseudo_gt_loss(p, pseudo_labels, mask, fg_weight)
-                for p in pseudo_inputs
-            ]
-            losses['loss_pseudo_gt'] = sum(terms) / max(len(terms), 1)
         return losses

@@ -42,101 +42,25 @@ it, and the channel gate averages over the real snippets only, so each
 video gets exactly the outputs it gets alone (the original feeds test
 videos one at a time).
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
-from mmaction.registry import MODELS, TASK_UTILS
+from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from ..snippet_ops import (no_autocast, snippet_durations,
-                           stack_pseudo_labels, stack_video_labels,
-                           topk_counts, topk_mean_over_time, unpack)
+from refineloc_mm.models.utils.snippet_ops import (no_autocast,
+                                                   stack_video_labels,
+                                                   topk_counts,
+                                                   topk_mean_over_time, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
+from .delu_attention_block import DELUAttentionBlock
 
 PSEUDO_GT_TARGETS = ('stream_logits', 'attn')
 
 
-class DELUAttentionBlock(nn.Module):
-    """One stream's attention block (``BWA_fusion_dropout_feat_v2``).
-
-    For a main stream M [B, Dm, T] and the other stream O [B, Do, T]:
-    channel gate ``g = dropout(LReLU(k3 conv Dm -> Dm (mean_t M)))`` (a
-    length-1 sequence: only the centre tap acts) [B, Dm, 1]; bit-wise term
-    ``b = dropout(LReLU(k3 conv Do -> Dm (O)))`` [B, Dm, T]; filtered
-    ``sigmoid(b * g) * M``; attention logit ``dropout(k1 conv H -> 1
-    (LReLU(k3 conv H -> H (dropout(LReLU(k3 conv Dm -> H (filtered)))))))``
-    (the dropout sits on the logit, before the sigmoid).
-
-    Args:
-        main_channels (int): Dm (1024 in the original).
-        other_channels (int): Do (1024 in the original).
-        hidden_channels (int): H. Defaults to 512.
-        dropout (float): Every dropout of the block. Defaults to 0.5.
-        bit_wise_kernel (int): Temporal kernel of the bit-wise convolution
-            (odd). Defaults to 3 (the original's).
-    """
-
-    def __init__(self,
-                 main_channels: int,
-                 other_channels: int,
-                 hidden_channels: int = 512,
-                 dropout: float = 0.5,
-                 bit_wise_kernel: int = 3) -> None:
-        super().__init__()
-        if bit_wise_kernel < 1 or bit_wise_kernel % 2 == 0:
-            raise ValueError(
-                f'bit_wise_kernel must be odd, got {bit_wise_kernel}')
-        self.bit_wise_attn = nn.Sequential(
-            nn.Conv1d(other_channels, main_channels, bit_wise_kernel,
-                      padding=bit_wise_kernel // 2),
-            nn.LeakyReLU(0.2), nn.Dropout(dropout))
-        self.channel_conv = nn.Sequential(
-            nn.Conv1d(main_channels, main_channels, 3, padding=1),
-            nn.LeakyReLU(0.2), nn.Dropout(dropout))
-        self.attention = nn.Sequential(
-            nn.Conv1d(main_channels, hidden_channels, 3, padding=1),
-            nn.LeakyReLU(0.2), nn.Dropout(dropout),
-            nn.Conv1d(hidden_channels, hidden_channels, 3, padding=1),
-            nn.LeakyReLU(0.2), nn.Conv1d(hidden_channels, 1, 1),
-            nn.Dropout(dropout), nn.Sigmoid())
-
-    def forward(self, main: torch.Tensor, other: torch.Tensor,
-                valid: Optional[torch.Tensor] = None
-                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Attention of the main stream.
-
-        Args:
-            main (Tensor): M [B, Dm, T], zero on padding.
-            other (Tensor): O [B, Do, T], zero on padding.
-            valid (Tensor, optional): [B, 1, T], 1 on real snippets; None
-                when no video is padded.
-
-        Returns:
-            tuple[Tensor]: attention probability [B, 1, T], its logit
-            [B, 1, T] (after the dropout) and the filtered main stream
-            [B, Dm, T].
-        """
-        if valid is None:
-            mean = main.mean(-1, keepdim=True)
-        else:
-            mean = main.sum(-1, keepdim=True) / valid.sum(-1, keepdim=True)
-        gate = self.channel_conv(mean)
-        filtered = torch.sigmoid(self.bit_wise_attn(other) * gate) * main
-        att = self.attention
-        hidden = att[1](att[0](filtered))
-        if valid is not None:
-            hidden = hidden * valid
-        hidden = att[4](att[3](att[2](hidden)))
-        if valid is not None:
-            hidden = hidden * valid
-        logit = att[6](att[5](hidden))
-        return att[7](logit), logit, filtered
-
-
 @MODELS.register_module()
-class DELUHead(BaseModule):
+class DELUHead(BaseSnippetHead):
     """DELU: two attention blocks, fusion and classifier (see the module
     docstring), its losses (:class:`DELULoss`), video score and
     post-processing (:class:`DELUPostProcessor`).
@@ -148,11 +72,11 @@ class DELUHead(BaseModule):
     padding.
 
     The pseudo ground truth of the refinement supervises DELU's attention
-    (ours; the original has no pseudo labels): by default the logits of
-    both blocks (``pseudo_gt_target='stream_logits'``, each with
-    :class:`PseudoGTLoss` on logits, averaged), or the fused probability
-    ``attn`` (``'attn'``, the loss on probabilities). ``pseudo_label_branch``
-    names ``vAttn``; ``fAttn`` gets the same loss.
+    (ours; the original has no pseudo labels) with ``pseudo_gt_loss``: by
+    default the logits of both blocks (``pseudo_gt_target='stream_logits'``,
+    each with :class:`PseudoGTLoss` on logits, averaged), or the fused
+    probability ``attn`` (``'attn'``, the loss on probabilities).
+    ``pseudo_label_branch`` names ``vAttn``; ``fAttn`` gets the same loss.
 
     Args:
         num_classes (int): Action classes C (no background). Defaults to 20.
@@ -184,6 +108,9 @@ class DELUHead(BaseModule):
         pseudo_gt_target (str): See above. Defaults to
             ``'stream_logits'``.
         loss (dict): :class:`DELULoss` config.
+        pseudo_gt_loss (dict, optional): :class:`PseudoGTLoss` config of
+            the refinement (RefineLoc's THUMOS14 loss by default: BCE with
+            logits, ``pos_weight`` sqrt(w_fg), weight 2).
         post_processor (dict): :class:`DELUPostProcessor` config.
         init_cfg (dict, optional): Initialization config; None applies the
             original's kaiming-uniform / zero-bias init.
@@ -205,10 +132,18 @@ class DELUHead(BaseModule):
                  video_score_topk: str = 'one',
                  pseudo_gt_target: str = 'stream_logits',
                  loss: ConfigType = dict(type='DELULoss'),
+                 pseudo_gt_loss: OptConfigType = dict(
+                     type='PseudoGTLoss', input_type='logits',
+                     weighting='sqrt_pos_weight', loss_weight=2.),
                  post_processor: ConfigType = dict(
                      type='DELUPostProcessor'),
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(
+            num_classes,
+            in_channels,
+            pseudo_gt_loss=pseudo_gt_loss,
+            post_processor=post_processor,
+            init_cfg=init_cfg)
         if stream_channels is None:
             if in_channels % 2:
                 raise ValueError(
@@ -227,8 +162,6 @@ class DELUHead(BaseModule):
         if pseudo_gt_target not in PSEUDO_GT_TARGETS:
             raise ValueError(f'pseudo_gt_target must be one of '
                              f'{PSEUDO_GT_TARGETS}, got {pseudo_gt_target!r}')
-        self.num_classes = num_classes
-        self.in_channels = in_channels
         self.stream_channels = stream_channels
         self.video_score_topk = video_score_topk
         self.pseudo_gt_target = pseudo_gt_target
@@ -247,13 +180,12 @@ class DELUHead(BaseModule):
             nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Conv1d(cls_channels, num_classes + 1, 1))
         self.loss_module = MODELS.build(loss)
-        self.post_processor = TASK_UTILS.build(post_processor)
         # training iterations since the last reset: DELU's curriculum
         # (float: SyncBuffersHook averages buffers over ranks)
         self.register_buffer('iteration', torch.zeros(()), persistent=True)
-        self._init_layers()
+        self.init_layers()
 
-    def _init_layers(self) -> None:
+    def init_layers(self) -> None:
         """The original's ``weights_init``: kaiming-uniform weights (a = 0,
         fan-in, gain sqrt(2)), zero biases, on every convolution."""
         for m in self.modules():
@@ -262,18 +194,10 @@ class DELUHead(BaseModule):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
-    def init_weights(self) -> None:
-        """DELU's init (again, e.g. after a model reset), or the
-        ``init_cfg``'s."""
-        if self.init_cfg:
-            super().init_weights()
-        else:
-            self._init_layers()
-
     def reset_parameters(self) -> None:
         """Fresh layers and a curriculum that starts again at iteration 0
         (a refinement round is one DELU training)."""
-        self._init_layers()
+        super().reset_parameters()
         self.iteration.zero_()
 
     def forward(self, x: torch.Tensor,
@@ -343,8 +267,9 @@ class DELUHead(BaseModule):
 
     def loss(self, x: torch.Tensor, mask: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
-        """Loss of a batch; advances the curriculum's iteration counter in
-        training mode.
+        """Loss of a batch (:meth:`BaseSnippetHead.loss`, see
+        :class:`DELULoss` and ``loss_pseudo_gt``); advances the
+        curriculum's iteration counter in training mode.
 
         Args:
             x (Tensor): Packed snippet features [S, D].
@@ -353,30 +278,35 @@ class DELUHead(BaseModule):
                 (multi-hot [C]) and optionally ``pseudo_label`` ([T_i],
                 -1/0/1) and metainfo ``fg_weight`` (w_fg). The first
                 ``2 * num_similar`` videos are the co-activity pairs.
-
-        Returns:
-            dict[str, Tensor]: See :class:`DELULoss`.
         """
-        out = self(x, mask)
-        labels = stack_video_labels(
-            data_samples, self.num_classes, out['cas'].device,
-            out['cas'].dtype, require_label="DELU's losses need")
-        pseudo = stack_pseudo_labels(data_samples, mask)
-        fg_weight = data_samples[0].metainfo.get('fg_weight', None)
-        if self.pseudo_gt_target == 'stream_logits':
-            pgt_inputs = (out['v_logit'], out['f_logit'])
-        else:
-            pgt_inputs = (out['attn'][..., 0], )
-        with no_autocast(out['cas']):
-            losses = self.loss_module(
-                out, labels, mask, int(self.iteration.item()),
-                pseudo_labels=pseudo, pseudo_inputs=pgt_inputs,
-                fg_weight=fg_weight)
+        losses = super().loss(x, mask, data_samples)
         if self.training:
             self.iteration += 1
         return losses
 
-    def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
+    def loss_by_feat(self, outs: Dict[str, torch.Tensor],
+                     mask: torch.Tensor,
+                     data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """DELU's own losses (:class:`DELULoss`) at the curriculum's
+        current iteration."""
+        labels = stack_video_labels(
+            data_samples, self.num_classes, outs['cas'].device,
+            outs['cas'].dtype, require_label="DELU's losses need")
+        with no_autocast(outs['cas']):
+            return self.loss_module(outs, labels, mask,
+                                    int(self.iteration.item()))
+
+    def pseudo_label_output(self, outs: Dict[str, torch.Tensor],
+                            mask: torch.Tensor, data_samples: SampleList
+                            ) -> Tuple[torch.Tensor, ...]:
+        """Both blocks' attention logits [B, T] (``'stream_logits'``) or
+        the fused probability ``attn`` [B, T] (``'attn'``)."""
+        if self.pseudo_gt_target == 'stream_logits':
+            return (outs['v_logit'], outs['f_logit'])
+        return (outs['attn'][..., 0], )
+
+    def scores_by_feat(self, outs: Dict[str, torch.Tensor],
+                       mask: torch.Tensor,
                        data_samples: Optional[SampleList] = None
                        ) -> Dict[str, torch.Tensor]:
         """Scores of the base-model contract.
@@ -389,35 +319,14 @@ class DELUHead(BaseModule):
             ``foreground`` [B, T]: ``attn``; and what the post-processing
             reads: ``cas`` [B, T, C + 1] and ``attn`` [B, T]; ``mask``.
         """
-        out = self(x, mask)
         n = self.num_classes
-        cas = out['cas']
+        cas = outs['cas']
         with no_autocast(cas):
             return dict(
                 cas_softmax=torch.softmax(cas[..., :n], dim=-1) *
                 mask[..., None],
                 video_score=self.video_score(cas, mask)[:, :n],
-                foreground=out['attn'][..., 0],
+                foreground=outs['attn'][..., 0],
                 cas=cas,
-                attn=out['attn'][..., 0],
+                attn=outs['attn'][..., 0],
                 mask=mask)
-
-    def post_process(self, scores: Dict[str, torch.Tensor],
-                     data_samples: SampleList,
-                     post_processor=None) -> List[np.ndarray]:
-        """DELU's segments per video (``post_processor``, a
-        :class:`DELUPostProcessor`, or the head's own), in seconds."""
-        post = post_processor or self.post_processor
-        if not hasattr(post, 'soft_nms'):
-            raise TypeError(
-                f'DELUHead.post_process needs a DELUPostProcessor, got '
-                f'{post!r}: for the refinement thresholds (top_k, '
-                "min_attention_score, ...) use source='attention' or "
-                "'cas', or give no thresholds with source='predictions'")
-        return post(
-            cas=scores['cas'],
-            attn=scores['attn'],
-            mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples),
-            video_names=[ds.metainfo.get('video_name')
-                         for ds in data_samples])

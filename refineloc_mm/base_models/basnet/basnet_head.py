@@ -26,18 +26,23 @@ are zeroed after every convolution, so each video sees the zero padding of
 its own boundaries, exactly as when run alone, and the top-k uses each
 video's own length.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
-from mmaction.registry import MODELS, TASK_UTILS
-from mmaction.utils import ConfigType, SampleList
-from ..snippet_ops import (no_autocast, snippet_durations,
-                           stack_pseudo_labels, stack_video_labels,
-                           topk_mean_over_time, unpack)
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, SampleList
+from refineloc_mm.models.utils.snippet_ops import (no_autocast,
+                                                   stack_video_labels,
+                                                   topk_mean_over_time, unpack)
+from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
+
+# pseudo_gt_target -> the PseudoGTLoss input_type it needs
+PSEUDO_GT_TARGETS = dict(foreground_weights='probs', suppression_cas='logits')
+TARGET_WORDS = dict(
+    foreground_weights='the foreground weights w, which are probabilities',
+    suppression_cas="the suppression CAS's logits")
 
 
 class BaSNetFilterModule(nn.Module):
@@ -113,7 +118,7 @@ class BaSNetCASModule(nn.Module):
 
 
 @MODELS.register_module()
-class BaSNetHead(BaseModule):
+class BaSNetHead(BaseSnippetHead):
     """BaS-Net: filtering module, shared CAS module, base and suppression
     branches (see the module docstring).
 
@@ -121,10 +126,19 @@ class BaSNetHead(BaseModule):
     ``(score_base [B, C+1], cas_base [B, T, C+1], score_supp [B, C+1],
     cas_supp [B, T, C+1], w [B, T, 1])``.
 
-    The pseudo ground truth of the refinement supervises the foreground
-    weights ``w`` (``filter_module``) or the suppression CAS of the video's
-    labelled classes (``cas_module``), after the loss's
-    ``pseudo_gt_target`` (see :class:`BaSNetLoss`).
+    The pseudo ground truth of the refinement (``pseudo_gt_loss``, ours:
+    the original has no pseudo labels) supervises, after
+    ``pseudo_gt_target``:
+
+    - ``'foreground_weights'``: the foreground weights ``w``
+      (``filter_module``; probabilities, ``input_type='probs'``);
+    - ``'suppression_cas'``: the suppression branch's CAS logit of the
+      video's labelled classes (their max at every snippet,
+      ``cas_module``), i.e. what BaS-Net's test thresholds
+      (``input_type='logits'``: a logit cannot saturate). A snippet
+      labelled background pushes every labelled class's logit below 0,
+      so that the test's min-max normalisation (which clips its min at 0)
+      puts it below every threshold.
 
     Args:
         num_classes (int): Action classes C (no background). Defaults to 20.
@@ -140,6 +154,12 @@ class BaSNetHead(BaseModule):
             ``num_segments // 8``; every video has T = num_segments
             snippets after :class:`ResampleSnippets`).
         loss (dict): Config of :class:`BaSNetLoss`.
+        pseudo_gt_loss (dict, optional): Config of :class:`PseudoGTLoss`;
+            ``input_type`` must be ``'probs'`` for ``'foreground_weights'``
+            and ``'logits'`` for ``'suppression_cas'`` (its default is set
+            from the target). Defaults to an unweighted BCE with weight 1.
+        pseudo_gt_target (str): What the pseudo labels supervise (above).
+            Defaults to ``'foreground_weights'``.
         post_processor (dict): Config of :class:`BaSNetPostProcessor`.
         init_cfg (dict, optional): Initialization config. Defaults to None,
             i.e. PyTorch's default initialization, as the original.
@@ -149,10 +169,8 @@ class BaSNetHead(BaseModule):
     def pseudo_label_branch(self) -> str:
         """The submodule the pseudo ground truth loss supervises: the
         filtering module (w) or the CAS module (the suppression CAS), after
-        ``loss.pseudo_gt_target``."""
-        target = getattr(self.loss_module, 'pseudo_gt_target',
-                         'foreground_weights')
-        return 'cas_module' if target == 'suppression_cas' \
+        ``pseudo_gt_target``."""
+        return 'cas_module' if self.pseudo_gt_target == 'suppression_cas' \
             else 'filter_module'
 
     def __init__(self,
@@ -163,25 +181,40 @@ class BaSNetHead(BaseModule):
                  dropout: float = 0.7,
                  topk_ratio: int = 8,
                  loss: ConfigType = dict(type='BaSNetLoss'),
+                 pseudo_gt_loss: OptConfigType = dict(
+                     type='PseudoGTLoss', weighting='none',
+                     loss_weight=1.0),
+                 pseudo_gt_target: str = 'foreground_weights',
                  post_processor: ConfigType = dict(
                      type='BaSNetPostProcessor'),
                  init_cfg: Optional[ConfigType] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
         if topk_ratio < 1:
             raise ValueError(f'topk_ratio must be >= 1, got {topk_ratio}')
-        self.num_classes = num_classes
-        self.in_channels = in_channels
+        if pseudo_gt_target not in PSEUDO_GT_TARGETS:
+            raise ValueError(
+                f'pseudo_gt_target must be one of {PSEUDO_GT_TARGETS}, '
+                f'got {pseudo_gt_target!r}')
+        if pseudo_gt_loss:
+            expected = PSEUDO_GT_TARGETS[pseudo_gt_target]
+            pseudo_gt_loss = dict(pseudo_gt_loss)
+            if pseudo_gt_loss.setdefault('input_type', expected) != expected:
+                raise ValueError(
+                    f"BaSNetHead(pseudo_gt_target='{pseudo_gt_target}') "
+                    f"supervises {TARGET_WORDS[pseudo_gt_target]}: "
+                    f"pseudo_gt_loss.input_type must be '{expected}', got "
+                    f"{pseudo_gt_loss['input_type']!r}")
+        super().__init__(
+            num_classes,
+            in_channels,
+            pseudo_gt_loss=pseudo_gt_loss,
+            post_processor=post_processor,
+            init_cfg=init_cfg)
+        self.pseudo_gt_target = pseudo_gt_target
         self.topk_ratio = topk_ratio
         self.filter_module = BaSNetFilterModule(in_channels, filter_channels)
         self.cas_module = BaSNetCASModule(in_channels, num_classes,
                                           cas_channels, dropout)
         self.loss_module = MODELS.build(loss)
-        self.post_processor = TASK_UTILS.build(post_processor)
-
-    def init_weights(self) -> None:
-        """Default PyTorch init unless an ``init_cfg`` asks otherwise."""
-        if self.init_cfg:
-            super().init_weights()
 
     def video_score(self, cas: torch.Tensor,
                     mask: torch.Tensor) -> torch.Tensor:
@@ -236,23 +269,15 @@ class BaSNetHead(BaseModule):
             score_supp = self.video_score(cas_supp, mask)
         return score_base, cas_base, score_supp, cas_supp, w.transpose(1, 2)
 
-    def loss(self, x: torch.Tensor, mask: torch.Tensor,
-             data_samples: SampleList) -> Dict[str, torch.Tensor]:
-        """Loss of a batch.
-
-        Args:
-            x (Tensor): Packed snippet features [S, D].
-            mask (Tensor): [B, T] bool.
-            data_samples (list[ActionDataSample]): With ``gt_label``
-                (multi-hot [C]) and optionally ``pseudo_label`` ([T_i],
-                -1/0/1) and metainfo ``fg_weight`` (w_fg).
-
-        Returns:
-            dict[str, Tensor]: See :class:`BaSNetLoss`.
-        """
-        score_base, _, score_supp, cas_supp, w = self(x, mask)
+    def loss_by_feat(self, outs: Tuple[torch.Tensor, ...],
+                     mask: torch.Tensor,
+                     data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """BaS-Net's losses of a batch (see :class:`BaSNetLoss`) from
+        :meth:`forward`'s outputs; ``data_samples`` with ``gt_label``
+        (multi-hot [C])."""
+        score_base, _, score_supp, _, w = outs
         labels = stack_video_labels(data_samples, self.num_classes,
-                                    x.device)
+                                    score_base.device)
         # float32 losses (CUDA autocast refuses binary_cross_entropy)
         with no_autocast(score_base):
             return self.loss_module(
@@ -260,12 +285,43 @@ class BaSNetHead(BaseModule):
                 score_supp=score_supp,
                 fore_weights=w[..., 0],
                 mask=mask,
-                video_labels=labels,
-                pseudo_labels=stack_pseudo_labels(data_samples, mask),
-                fg_weight=data_samples[0].metainfo.get('fg_weight', None),
-                cas_supp=cas_supp)
+                video_labels=labels)
 
-    def snippet_scores(self, x: torch.Tensor, mask: torch.Tensor,
+    @staticmethod
+    def labelled_class_logit(cas: torch.Tensor,
+                             video_labels: torch.Tensor) -> torch.Tensor:
+        """Per snippet, the max CAS logit over the video's labelled classes.
+
+        Args:
+            cas (Tensor): [B, T, C + 1] CAS logits.
+            video_labels (Tensor): [B, C] multi-hot. A video without any
+                label takes the max over all C action classes.
+
+        Returns:
+            Tensor: [B, T].
+        """
+        num_classes = video_labels.shape[1]
+        labelled = video_labels > 0
+        labelled = labelled | ~labelled.any(1, keepdim=True)
+        logits = cas[..., :num_classes].masked_fill(
+            ~labelled[:, None], float('-inf'))
+        return logits.amax(-1)
+
+    def pseudo_label_output(self, outs: Tuple[torch.Tensor, ...],
+                            mask: torch.Tensor, data_samples: SampleList
+                            ) -> Tuple[torch.Tensor]:
+        """The foreground weights w [B, T] or the labelled classes'
+        suppression CAS logit [B, T] (``pseudo_gt_target``)."""
+        if self.pseudo_gt_target == 'suppression_cas' and all(
+                'pseudo_label' in ds for ds in data_samples):
+            labels = stack_video_labels(data_samples, self.num_classes,
+                                        mask.device)
+            with no_autocast(mask):
+                return (self.labelled_class_logit(outs[3], labels), )
+        return (outs[4][..., 0], )
+
+    def scores_by_feat(self, outs: Tuple[torch.Tensor, ...],
+                       mask: torch.Tensor,
                        data_samples: Optional[SampleList] = None
                        ) -> Dict[str, torch.Tensor]:
         """Scores of the base-model contract.
@@ -282,7 +338,7 @@ class BaSNetHead(BaseModule):
             [B, T, C+1], ``score_supp`` [B, C+1], ``cas_base``,
             ``score_base``.
         """
-        score_base, cas_base, score_supp, cas_supp, w = self(x, mask)
+        score_base, cas_base, score_supp, cas_supp, w = outs
         n = self.num_classes
         return dict(
             cas_softmax=torch.softmax(cas_supp[..., :n], dim=-1),
@@ -293,16 +349,3 @@ class BaSNetHead(BaseModule):
             cas_base=cas_base,
             score_base=score_base,
             mask=mask)
-
-    def post_process(self, scores: Dict[str, torch.Tensor],
-                     data_samples: SampleList,
-                     post_processor=None) -> List[np.ndarray]:
-        """Segments per video by the multi-threshold outer-inner-contrast
-        post-processing (``post_processor``, by default the head's)."""
-        post = post_processor or self.post_processor
-        return post(
-            cas=scores['cas_supp'],
-            video_score=scores['score_supp'],
-            mask=scores['mask'],
-            seconds_per_snippet=snippet_durations(data_samples),
-            foreground=scores.get('foreground'))

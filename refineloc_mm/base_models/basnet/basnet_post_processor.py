@@ -37,13 +37,17 @@ gets no segment, from ``if pred.any()``; ``drop_if_only_position_zero``: a
 class whose only positive position at a threshold is position 0 gives no
 proposal there, from ``if temp_list.any()``).
 """
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from scipy.interpolate import interp1d
 
 from mmaction.registry import TASK_UTILS
+from mmaction.utils import SampleList
+from refineloc_mm.models.utils.snippet_ops import snippet_durations
+from refineloc_mm.models.task_modules.base_segment_post_processor import (
+    BaseSegmentPostProcessor)
 
 # what the activation thresholds cut (BaSNetPostProcessor.activation)
 ACTIVATIONS = ('cas', 'foreground', 'cas_x_foreground')
@@ -168,7 +172,7 @@ def nms_1d(start: np.ndarray, end: np.ndarray, score: np.ndarray,
 
 
 @TASK_UTILS.register_module()
-class BaSNetPostProcessor:
+class BaSNetPostProcessor(BaseSegmentPostProcessor):
     """Segments of BaS-Net's suppression branch (see the module docstring).
 
     Args:
@@ -288,6 +292,19 @@ class BaSNetPostProcessor:
                           self.nms_thresh, self.nms_plus_one)
             out.append(rows[keep])
         return np.concatenate(out) if out else np.zeros((0, 4))
+
+    def predict_segments(self, scores: Dict[str, torch.Tensor],
+                         data_samples: SampleList) -> List[np.ndarray]:
+        """:meth:`__call__` on the scores dict: the suppression branch's
+        ``cas_supp`` and ``score_supp``, ``mask`` and, when present,
+        ``foreground`` (w)."""
+        self.require_scores(scores, ('cas_supp', 'score_supp', 'mask'))
+        return self(
+            cas=scores['cas_supp'],
+            video_score=scores['score_supp'],
+            mask=scores['mask'],
+            seconds_per_snippet=snippet_durations(data_samples),
+            foreground=scores.get('foreground'))
 
     def __call__(self, cas: torch.Tensor, video_score: torch.Tensor,
                  mask: torch.Tensor,

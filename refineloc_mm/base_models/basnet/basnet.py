@@ -1,7 +1,8 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """BaS-Net localizer: (optional backbone/neck) + BaS-Net head."""
 from mmaction.registry import MODELS
-from .base_snippet_localizer import BaseSnippetLocalizer
+from refineloc_mm.models.localizers.base_snippet_localizer import (
+    BaseSnippetLocalizer)
 
 
 @MODELS.register_module()
