@@ -8,14 +8,21 @@
 # attention blocks of width 64 (instead of 512); bit-wise convolutions of
 # kernel 1 (instead of 3); fusion width 256 (instead of the input width);
 # classifier width 128 (instead of 2048); fusion / classifier dropout 0.2
-# (instead of 0.7: with 0.7 the shrunk model memorizes the 200 training
-# videos and stays at chance on the test videos, see docs/delu.md);
-# training videos resampled to 64 snippets (instead of 320); rounds of 6
-# epochs of 25 batches (150 iterations of batch 10 instead of 5000; the
-# curriculum's max_iter follows); Adam lr 1e-3 (instead of 5e-5) so that
-# so few iterations learn; test and scoring batches of 4 videos. Losses,
-# post-processing and the refinement (the `attention` source) as in
-# refineloc-delu_thumos14.py.
+# (instead of 0.7: with 0.7 the shrunk model stays near chance on the
+# test videos, see docs/delu.md); training videos resampled to 64
+# snippets (instead of 320); rounds of 16 epochs of 25 batches (400
+# iterations of batch 10 instead of 5000; the curriculum's max_iter
+# follows, so each round runs the whole curriculum); Adam lr 1e-3
+# (instead of 5e-5) so that so few iterations learn, and weight decay 0.1
+# (instead of 1e-3: the shrunk model memorizes the 200 training videos,
+# 100 % video accuracy on them against 17 % on the test videos at 1e-3;
+# the learning curve in docs/delu.md, configs/delu_synthetic.py); test and
+# scoring batches of 4 videos. Losses and post-processing as in
+# refineloc-delu_thumos14.py; the refinement's pseudo labels come from the
+# `attention` source with alpha_A = 0.82 instead of 0.92 (with weight
+# decay 0.1 DELU's attention lies in about 0.7 - 0.9, and almost no
+# training snippet passes 0.92) and only the classes the training video
+# is labelled with (video_label_classes_only).
 _base_ = ['./refineloc-delu_thumos14.py']
 
 data_root = 'data/synthetic'
@@ -44,7 +51,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 num_rounds = 4
-epochs_per_round = 6
+epochs_per_round = 16
 model = dict(
     cls_head=dict(
         in_channels=1024,
@@ -56,7 +63,7 @@ model = dict(
         loss=dict(
             uct_guide_loss=dict(
                 max_iter=epochs_per_round * iterations_per_epoch))))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.1))
 
 # the refinement of refineloc-delu_thumos14.py (the attention source),
 # 4 rounds of 6 epochs, scored 4 videos at a time
@@ -64,4 +71,8 @@ train_cfg = dict(
     num_rounds=num_rounds,
     epochs_per_round=epochs_per_round,
     early_stop_rounds=None)
-default_hooks = dict(pseudo_labels=dict(batch_size=4))
+default_hooks = dict(
+    pseudo_labels=dict(
+        batch_size=4,
+        generator=dict(
+            min_attention_score=0.82, video_label_classes_only=True)))

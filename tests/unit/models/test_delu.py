@@ -15,7 +15,8 @@ from refineloc_mm.models.snippet_ops import length_mask
 REPO_CONFIGS = ('configs/delu_thumos14.py', 'configs/delu_activitynet12.py',
                 'configs/refineloc-delu_thumos14.py',
                 'configs/refineloc-delu_activitynet12.py',
-                'configs/refineloc-delu_synthetic.py')
+                'configs/refineloc-delu_synthetic.py',
+                'configs/delu_synthetic.py')
 
 
 def small_head(**kwargs):
