@@ -28,10 +28,13 @@ MODEL_OPTIONS = {
     'wtalc': ['train_dataloader.batch_sampler.num_batches=2'],
     'basnet': ['train_dataloader.batch_size=4'],
     # DELU's own proposals as the label source: after 4 iterations its
-    # attention is nowhere above the attention source's alpha_A
+    # attention is nowhere above the attention source's alpha_A (None:
+    # no RefineLoc thresholds, so DELU's own post-processing)
     'delu': ['train_dataloader.batch_sampler.num_batches=2',
              'model.cls_head.loss.uct_guide_loss.max_iter=4',
-             'default_hooks.pseudo_labels.generator.source=predictions'],
+             'default_hooks.pseudo_labels.generator.source=predictions',
+             'default_hooks.pseudo_labels.generator.min_attention_score='
+             'None'],
 }
 ROUNDS, EPOCHS = 3, 2
 
