@@ -14,9 +14,10 @@ from refineloc_mm.models.utils.snippet_ops import length_mask
 
 REPO_CONFIGS = ('configs/delu/delu_i3d_1x100e_thumos14.py',
                 'configs/delu/delu_i3d_1x110e_activitynet12.py',
+                'configs/delu/delu_i3d_1x24e_synthetic.py',
                 'configs/delu/refineloc-delu_i3d_10x100e_thumos14.py',
                 'configs/delu/refineloc-delu_i3d_10x110e_activitynet12.py',
-                'configs/delu/refineloc-delu_i3d_4x6e_synthetic.py')
+                'configs/delu/refineloc-delu_i3d_4x16e_synthetic.py')
 
 
 def small_head(**kwargs):

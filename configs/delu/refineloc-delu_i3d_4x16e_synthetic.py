@@ -8,14 +8,22 @@
 # attention blocks of width 64 (instead of 512); bit-wise convolutions of
 # kernel 1 (instead of 3); fusion width 256 (instead of the input width);
 # classifier width 128 (instead of 2048); fusion / classifier dropout 0.2
-# (instead of 0.7: with 0.7 the shrunk model memorizes the 200 training
-# videos and stays at chance on the test videos, see docs/delu.md);
-# training videos resampled to 64 snippets (instead of 320); rounds of 6
-# epochs of 25 batches (150 iterations of batch 10 instead of 5000; the
-# curriculum's max_iter follows); Adam lr 1e-3 (instead of 5e-5) so that
-# so few iterations learn; test and scoring batches of 4 videos. Losses,
-# post-processing and the refinement (the `attention` source) as in
-# refineloc-delu_i3d_10x100e_thumos14.py.
+# (instead of 0.7: with 0.7 the shrunk model stays near chance on the
+# test videos, see docs/delu.md); training videos resampled to 64
+# snippets (instead of 320); rounds of 16 epochs of 25 batches (400
+# iterations of batch 10 instead of 5000; the curriculum's max_iter
+# follows, so each round runs the whole curriculum); Adam lr 1e-3
+# (instead of 5e-5) so that so few iterations learn, and weight decay 0.1
+# (instead of 1e-3, at which the shrunk model fits the 200 training
+# videos and barely generalizes: 2.9 mAP@0.5 after 600 iterations against
+# 16 - 18 (3 seeds) at 0.1, docs/delu.md, delu_i3d_1x24e_synthetic.py);
+# test and scoring batches of 4 videos. Losses and post-processing as in
+# refineloc-delu_i3d_10x100e_thumos14.py; the refinement's pseudo labels
+# come from DELU's attention thresholded by SnippetThresholdSegmenter
+# with alpha_A = 0.82 instead of 0.92 (with weight
+# decay 0.1 DELU's attention lies in about 0.7 - 0.9, and almost no
+# training snippet passes 0.92) and only the classes the training video
+# is labelled with (video_label_classes_only).
 _base_ = [
     './refineloc-delu_i3d_10x100e_thumos14.py',
     '../_base_/datasets/synthetic_features.py'
@@ -36,7 +44,7 @@ val_dataloader = dict(batch_size=4, dataset=_base_.synthetic_test)
 test_dataloader = val_dataloader
 
 num_rounds = 4
-epochs_per_round = 6
+epochs_per_round = 16
 model = dict(
     cls_head=dict(
         in_channels=1024,
@@ -48,12 +56,16 @@ model = dict(
         loss=dict(
             uct_guide_loss=dict(
                 max_iter=epochs_per_round * iterations_per_epoch))))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.1))
 
 # the refinement of refineloc-delu_i3d_10x100e_thumos14.py (DELU's
-# thresholded attention), 4 rounds of 6 epochs, scored 4 videos at a time
+# thresholded attention), 4 rounds of 16 epochs, scored 4 videos at a time
 train_cfg = dict(
     num_rounds=num_rounds,
     epochs_per_round=epochs_per_round,
     early_stop_rounds=None)
-default_hooks = dict(pseudo_labels=dict(batch_size=4))
+default_hooks = dict(
+    pseudo_labels=dict(
+        batch_size=4,
+        generator=dict(
+            min_attention_score=0.82, video_label_classes_only=True)))
