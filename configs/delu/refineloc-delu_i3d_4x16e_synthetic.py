@@ -68,4 +68,5 @@ default_hooks = dict(
     pseudo_labels=dict(
         batch_size=4,
         generator=dict(
-            min_attention_score=0.82, video_label_classes_only=True)))
+            post_processor=dict(min_attention_score=0.82),
+            video_label_classes_only=True)))

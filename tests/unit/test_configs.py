@@ -1,6 +1,7 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """Every shipped config: it loads (its ``_base_`` paths resolve, its
-``custom_imports`` import), its model builds through the registry with the
+``custom_imports`` import), its model and its refinement hooks (the
+pseudo-label generator and its labeler) build through the registries, with the
 widths and classes of its data, and its name says its model folder and
 schedule (``configs/<model>/{model}_{features}_{rounds}x{epochs}e_
 {dataset}[-{layout}].py``, docs/models.md#configs)."""
@@ -11,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from helpers.runs import REPO
-from mmaction.registry import MODELS
+from mmaction.registry import HOOKS, MODELS
 
 CONFIGS = REPO / 'configs'
 LEAVES = sorted(p for p in CONFIGS.rglob('*.py')
@@ -40,6 +41,10 @@ def test_config_loads_and_builds_its_model(path):
         assert len(split.classes) == head.num_classes, rel(path)
         if 'in_channels' in split:  # feature datasets
             assert split.in_channels == head.in_channels, rel(path)
+    # the refinement's hooks build too (the generator and its labeler: a
+    # misplaced or stale generator key fails here, not after round 0)
+    for key in ('pseudo_labels', 'refinement_summary'):
+        HOOKS.build(cfg.default_hooks[key])
 
 
 @pytest.mark.parametrize('path', [p for p in LEAVES if p.parent != CONFIGS],
