@@ -172,11 +172,11 @@ def raw_dataset(videos, pipeline):
         snippet_size=SNIPPET, pipeline=pipeline))
 
 
-# W-TALC with the refinement's attention branch on the tiny raw videos
-MAX_SEQLEN = 4  # training videos have 6 to 8 snippets
-
-WTALC_CONFIG = """
-_base_ = ['{repo}/configs/wtalc/_base_/wtalc_thumos14_i3d.py',
+# A base model's refinement on the tiny raw videos through a tiny X3D
+# (2 rounds of 1 epoch): the model's THUMOS14 recipe with this set, its
+# training pipeline, batch sampler and head widths filled in
+RAW_VIDEO_CONFIG = """
+_base_ = ['{repo}/configs/{recipe}',
           '{repo}/configs/_base_/datasets/thumos14_rawvideo.py']
 decode = dict(type='DecodeSnippetChunks', chunk_size=3, transforms=[
     dict(type='DecordDecode'), dict(type='Resize', scale=(-1, 32)),
@@ -184,9 +184,7 @@ decode = dict(type='DecodeSnippetChunks', chunk_size=3, transforms=[
     dict(type='FormatShape', input_format='NCTHW')])
 train_pipeline = [
     dict(type='DecordInit'),
-    # before SampleSnippetFrames: it decodes the kept snippets
-    dict(type='RandomSnippetCrop', max_seqlen={max_seqlen}),
-    dict(type='SampleSnippetFrames', clip_len=2),
+{train_transforms}
     dict(decode, lazy='inference'),
     dict(type='PackSnippetClips', input_format='NCTHW')]
 test_pipeline = {test_pipeline!r}
@@ -194,7 +192,7 @@ split = dict(data_root='{root}', snippet_size={snippet})
 loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(
     batch_size=4,
-    batch_sampler=dict(type='WTALCBatchSampler', num_similar=1,
+    batch_sampler=dict(type='{sampler}', num_similar=1,
                        num_batches=2),
     dataset=dict(dataset=dict(
         ann_file='valid_groundtruth.csv', video_dir='videos/valid',
@@ -212,8 +210,8 @@ model = dict(
         backbone=dict(type='X3D', gamma_w=0.25, gamma_d=0.5, num_stages=2,
                       spatial_strides=(2, 2))),
     cls_head=dict(
-        in_channels=16, casl_loss=dict(num_similar=1),
-        attention=dict(_delete_=True, num_layers=2)))
+        in_channels=16, {cls_head}))
+{extra}
 train_cfg = dict(
     _delete_=True, type='RefinementLoop', num_rounds=2, epochs_per_round=1)
 default_hooks = dict(
@@ -225,13 +223,38 @@ default_hooks = dict(
 """
 
 
+def raw_video_config(root, name, recipe, train_transforms, sampler,
+                     cls_head, extra=''):
+    """The tiny raw-video set in ``root`` and ``root/tiny_<name>.py``:
+    :data:`RAW_VIDEO_CONFIG` on the model's ``recipe`` (relative to
+    ``configs/``), with ``train_transforms`` (config lines between
+    ``DecordInit`` and the decoding), the batch ``sampler`` type, the head's
+    keys besides ``in_channels`` and ``extra`` top-level lines."""
+    make_videos(root)
+    path = root / f'tiny_{name}.py'
+    path.write_text(
+        textwrap.dedent(RAW_VIDEO_CONFIG).format(
+            repo=REPO, root=root, snippet=SNIPPET, recipe=recipe,
+            train_transforms=textwrap.indent(
+                textwrap.dedent(train_transforms).strip(), ' ' * 4),
+            sampler=sampler, cls_head=cls_head, extra=extra,
+            test_pipeline=clip_pipeline('NCTHW', lazy=True)))
+    return path
+
+
+# W-TALC with the refinement's attention branch on the tiny raw videos
+MAX_SEQLEN = 4  # training videos have 6 to 8 snippets
+
+
 def wtalc_config(root):
     """The tiny raw-video set in ``root`` and a W-TALC config on it
     (``root/tiny_wtalc.py``, 2 rounds of 1 epoch)."""
-    make_videos(root)
-    path = root / 'tiny_wtalc.py'
-    path.write_text(
-        textwrap.dedent(WTALC_CONFIG).format(
-            repo=REPO, root=root, snippet=SNIPPET, max_seqlen=MAX_SEQLEN,
-            test_pipeline=clip_pipeline('NCTHW', lazy=True)))
-    return path
+    return raw_video_config(
+        root, 'wtalc', 'wtalc/_base_/wtalc_thumos14_i3d.py',
+        f"""
+        # before SampleSnippetFrames: it decodes the kept snippets
+        dict(type='RandomSnippetCrop', max_seqlen={MAX_SEQLEN}),
+        dict(type='SampleSnippetFrames', clip_len=2),""",
+        'WTALCBatchSampler',
+        'casl_loss=dict(num_similar=1), '
+        'attention=dict(_delete_=True, num_layers=2)')

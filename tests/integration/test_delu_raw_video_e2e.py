@@ -8,82 +8,34 @@ the attention blocks. With a single-stream backbone of width D, DELU's
 RGB / flow split follows the backbone's output: the two halves of its
 feature vector play the two streams."""
 import json
-import textwrap
 
 import numpy as np
 import pytest
 import torch
 
-from helpers.runs import REPO, run_tool, state_dict
-from helpers.raw_video import (ONE_THREAD, build, clip_pipeline, make_split,
-                               materialize)
+from helpers.runs import run_tool, state_dict
+from helpers.raw_video import (ONE_THREAD, build, materialize,
+                               raw_video_config)
 
 SNIPPET = 8
 NUM_SEGMENTS = 5  # training videos have 6 to 8 snippets
 
-CONFIG = """
-_base_ = ['{repo}/configs/delu/_base_/delu_thumos14_i3d.py',
-          '{repo}/configs/_base_/datasets/thumos14_rawvideo.py']
-decode = dict(type='DecodeSnippetChunks', chunk_size=3, transforms=[
-    dict(type='DecordDecode'), dict(type='Resize', scale=(-1, 32)),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='FormatShape', input_format='NCTHW')])
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleSnippetFrames', clip_len=2),
-    # after SampleSnippetFrames, before the decoding: only kept clips decode
-    dict(type='RandomPerturbSnippets', num_segments={num_segments}),
-    dict(decode, lazy='inference'),
-    dict(type='PackSnippetClips', input_format='NCTHW')]
-test_pipeline = {test_pipeline!r}
-split = dict(data_root='{root}', snippet_size={snippet})
-loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(
-    batch_size=4,
-    batch_sampler=dict(type='DELUBatchSampler', num_similar=1,
-                       num_batches=2),
-    dataset=dict(dataset=dict(
-        ann_file='valid_groundtruth.csv', video_dir='videos/valid',
-        pipeline=train_pipeline, **split)), **loader)
-val_dataloader = dict(batch_size=2, dataset=dict(
-    ann_file='test_groundtruth.csv', video_dir='videos/test',
-    pipeline=test_pipeline, **split), **loader)
-test_dataloader = val_dataloader
-model = dict(
-    data_preprocessor=dict(
-        type='SnippetClipDataPreprocessor', mean=(114.75, 114.75, 114.75),
-        std=(57.38, 57.38, 57.38), format_shape='NCTHW'),
-    backbone=dict(
-        type='SnippetClipBackbone', mode='3d', chunk_size=4,
-        backbone=dict(type='X3D', gamma_w=0.25, gamma_d=0.5, num_stages=2,
-                      spatial_strides=(2, 2))),
-    cls_head=dict(
-        in_channels=16, attention_channels=4, cls_channels=8,
-        loss=dict(co_activity_loss=dict(num_similar=1),
-                  uct_guide_loss=dict(max_iter=4))))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(
-    _delete_=True, type='RefinementLoop', num_rounds=2, epochs_per_round=1)
-default_hooks = dict(
-    checkpoint=dict(interval=1),
-    logger=dict(interval=1),
-    pseudo_labels=dict(
-        generator=dict(source='predictions', post_processor=None,
-                       dropout=0.)))
-"""
-
 
 @pytest.fixture(scope='module')
 def config(tmp_path_factory):
-    root = tmp_path_factory.mktemp('delu_videos')
-    make_split(root, 'valid', 6, 0)
-    make_split(root, 'test', 4, 1)
-    path = root / 'tiny_delu.py'
-    path.write_text(
-        textwrap.dedent(CONFIG).format(
-            repo=REPO, root=root, snippet=SNIPPET, num_segments=NUM_SEGMENTS,
-            test_pipeline=clip_pipeline('NCTHW', lazy=True)))
-    return path
+    return raw_video_config(
+        tmp_path_factory.mktemp('delu_videos'), 'delu',
+        'delu/_base_/delu_thumos14_i3d.py',
+        f"""
+        dict(type='SampleSnippetFrames', clip_len=2),
+        # after SampleSnippetFrames, before the decoding: only kept clips
+        # decode
+        dict(type='RandomPerturbSnippets', num_segments={NUM_SEGMENTS}),""",
+        'DELUBatchSampler',
+        'attention_channels=4, cls_channels=8, '
+        'loss=dict(co_activity_loss=dict(num_similar=1), '
+        'uct_guide_loss=dict(max_iter=4))',
+        extra="optim_wrapper = dict(optimizer=dict(lr=1e-3))")
 
 
 @pytest.fixture(autouse=True)
