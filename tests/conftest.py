@@ -52,6 +52,18 @@ def tiny_data(tmp_path_factory) -> Path:
     return make_tiny_data(tmp_path_factory.mktemp('tiny_synthetic'))
 
 
+@pytest.fixture
+def one_thread():
+    """torch in one thread for the test (restored afterwards): the raw-video
+    tests' tiny models (``pytestmark = pytest.mark.usefixtures(
+    'one_thread')``)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 class SkipGuard:
     """Counts skipped tests; any skip whose reason does not name CUDA
     fails the session (every fixture ships with the repository, so a

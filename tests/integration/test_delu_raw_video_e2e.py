@@ -17,6 +17,9 @@ from helpers.runs import run_tool, state_dict
 from helpers.raw_video import (ONE_THREAD, build, materialize,
                                raw_video_config)
 
+# torch in one thread for every test here (tests/conftest.py one_thread)
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 SNIPPET = 8
 NUM_SEGMENTS = 5  # training videos have 6 to 8 snippets
 
@@ -36,14 +39,6 @@ def config(tmp_path_factory):
         'loss=dict(co_activity_loss=dict(num_similar=1), '
         'uct_guide_loss=dict(max_iter=4))',
         extra="optim_wrapper = dict(optimizer=dict(lr=1e-3))")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_perturbation_keeps_clips_and_labels_aligned(config):

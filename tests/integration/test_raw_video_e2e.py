@@ -14,18 +14,13 @@ from helpers.raw_video import (ONE_THREAD, SNIPPET, common_options,
                                make_videos, tiny_config)
 from helpers.runs import REPO, run_tool
 
+# torch in one thread for every test here (tests/conftest.py one_thread)
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 
 @pytest.fixture(scope='module')
 def videos(tmp_path_factory):
     return make_videos(tmp_path_factory.mktemp('videos'))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize('kind', ['2d', '3d'])

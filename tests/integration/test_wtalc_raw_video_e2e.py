@@ -11,18 +11,13 @@ import torch
 from helpers.raw_video import ONE_THREAD, wtalc_config
 from helpers.runs import run_tool, state_dict
 
+# torch in one thread for every test here (tests/conftest.py one_thread)
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 
 @pytest.fixture(scope='module')
 def config(tmp_path_factory):
     return wtalc_config(tmp_path_factory.mktemp('wtalc_videos'))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_end_to_end_raw_video(config, tmp_path):

@@ -14,6 +14,9 @@ from helpers.raw_video import BACKBONES, make_split
 from mmaction.registry import DATASETS, MODELS
 from refineloc_mm.datasets.collate import packed_snippet_collate
 
+# torch in one thread for every test here (tests/conftest.py one_thread)
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 SNIPPET, NUM_SEGMENTS = 8, 5
 
 
@@ -22,14 +25,6 @@ def videos(tmp_path_factory):
     root = tmp_path_factory.mktemp('basnet_videos')
     make_split(root, 'valid', 3, 0)  # 6 to 8 snippets each
     return root
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def pipeline(resample=True):

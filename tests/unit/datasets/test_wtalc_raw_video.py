@@ -10,18 +10,13 @@ import torch
 from helpers.raw_video import (MAX_SEQLEN, build, materialize,
                                wtalc_config)
 
+# torch in one thread for every test here (tests/conftest.py one_thread)
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 
 @pytest.fixture(scope='module')
 def config(tmp_path_factory):
     return wtalc_config(tmp_path_factory.mktemp('wtalc_videos'))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_crop_keeps_clips_and_labels_aligned(config):
