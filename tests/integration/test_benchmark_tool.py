@@ -9,6 +9,7 @@ import shlex
 
 import pytest
 
+from helpers.benchmark_figures import FIGURES, write_figures
 from helpers.runs import make_tiny_data, run_tool, tiny_options
 
 REPEATS = 2
@@ -23,24 +24,6 @@ TABLE_KEYS = {
     'schedule_peak_rss', 'schedule_tree_pss', 'schedule_map50',
     'benchmark_peak_rss'
 }
-
-
-# a reference measurement as a user would pass it (--reference-results)
-FIGURES = dict(
-    train_epoch=1.38,
-    train_gflops=355.0,
-    regenerate=0.44,
-    test_forward=0.69,
-    post_processing=0.11,
-    map_thumos=0.81,
-    map_thumos_first=4.2,
-    schedule_wall=269.0,
-    schedule_peak_rss_gb=1.74)
-
-
-def _write_figures(path, figures=FIGURES, **extra):
-    path.write_text(json.dumps(dict(figures=figures, **extra)))
-    return path
 
 
 def _positive(value) -> bool:
@@ -59,7 +42,7 @@ def report(tmp_path_factory, tiny_data):
     root = tmp_path_factory.mktemp('benchmark')
     data = tiny_data
     out = root / 'out' / 'benchmark.json'
-    figures = _write_figures(root / 'reference.json', machine='same')
+    figures = write_figures(root / 'reference.json', machine='same')
     proc = run_tool(
         'tools/benchmark.py', '--data-dir', data, '--repeats', REPEATS,
         '--reference-results', figures,

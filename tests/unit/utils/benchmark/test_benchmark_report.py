@@ -3,29 +3,11 @@
 file, n/a without one, bad reference files refused (the command line,
 ``tools/benchmark.py``, runs in
 ``tests/integration/test_benchmark_tool.py``)."""
-import json
 
 import pytest
 
+from helpers.benchmark_figures import FIGURES, write_figures
 from refineloc_mm.utils.benchmark import report as tool
-
-
-# a reference measurement as a user would pass it (--reference-results)
-FIGURES = dict(
-    train_epoch=1.38,
-    train_gflops=355.0,
-    regenerate=0.44,
-    test_forward=0.69,
-    post_processing=0.11,
-    map_thumos=0.81,
-    map_thumos_first=4.2,
-    schedule_wall=269.0,
-    schedule_peak_rss_gb=1.74)
-
-
-def _write_figures(path, figures=FIGURES, **extra):
-    path.write_text(json.dumps(dict(figures=figures, **extra)))
-    return path
 
 
 def _results():
@@ -57,7 +39,7 @@ SCHEDULE = dict(
 def test_targets_against_the_reference(tmp_path):
     """Figures from the file the user passes; targets relative to them."""
     reference = tool.load_reference_results(
-        str(_write_figures(tmp_path / 'ref.json',
+        str(write_figures(tmp_path / 'ref.json',
                            dict(FIGURES, schedule_map50=24.0))))
     assert reference['round_end'] == pytest.approx(0.44 + 0.69 + 0.11 +
                                                    0.81)
