@@ -193,3 +193,26 @@ def assert_resumed_after(log, epoch, max_epochs=6):
     for message in ('Refinement round 2: model, optimizer and schedule reset',
                     'Pseudo labels for round 2:'):
         assert message in log, f'{message!r} missing:\n{tail}'
+
+
+def fresh_checkpoint(trained, config, out):
+    """``trained`` (a checkpoint) with the weights of a freshly initialized
+    model built from ``config``, saved to ``out``."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import refineloc_mm  # noqa: F401
+    from mmaction.registry import MODELS
+    from refineloc_mm.utils.compat import safe_torch_load
+    ckpt = safe_torch_load(str(trained), map_location='cpu')
+    cfg = Config.fromfile(str(config))
+    init_default_scope('mmaction')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    fresh = model.state_dict()
+    assert fresh.keys() == ckpt['state_dict'].keys()
+    ckpt['state_dict'] = fresh
+    torch.save(ckpt, out)
+    return out

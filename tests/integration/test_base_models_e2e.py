@@ -15,8 +15,9 @@ import torch
 from mmengine.config import Config, DictAction
 
 from helpers.runs import (FEAT_DIM, REPO, assert_resumed_after,
-                          base_model_configs, file_identity, load_labels,
-                          make_tiny_data, run, run_tool, trained_epochs)
+                          base_model_configs, file_identity,
+                          fresh_checkpoint, load_labels, make_tiny_data, run,
+                          run_tool, trained_epochs)
 
 # every base model subpackage with a synthetic refinement config
 CONFIGS = base_model_configs()
@@ -157,26 +158,6 @@ def test_labels_change_between_rounds(refined):
     assert used[0] == 0 and used[1] > 0 and used[2] > 0
 
 
-def fresh_checkpoint(name, trained, out):
-    """``trained`` with the weights of a freshly initialized model."""
-    from mmengine.registry import init_default_scope
-
-    import refineloc_mm  # noqa: F401
-    from mmaction.registry import MODELS
-    from refineloc_mm.utils.compat import safe_torch_load
-    ckpt = safe_torch_load(str(trained), map_location='cpu')
-    cfg = Config.fromfile(str(trained.parent / CONFIGS[name].split('/')[-1]))
-    init_default_scope('mmaction')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    fresh = model.state_dict()
-    assert fresh.keys() == ckpt['state_dict'].keys()
-    ckpt['state_dict'] = fresh
-    torch.save(ckpt, out)
-    return out
-
-
 def test_dump_from_best_round(refined, tiny_data, tmp_path):
     """The best round's checkpoint is tested: a valid results JSON equal to
     that round's validation predictions, unlike a fresh model's."""
@@ -202,7 +183,8 @@ def test_dump_from_best_round(refined, tiny_data, tmp_path):
         assert set(p) == {'label', 'score', 'segment'}
         assert p['segment'][0] < p['segment'][1]
     fresh = dump(
-        fresh_checkpoint(name, work_dir / f'round_{summary["best_round"]}.pth',
+        fresh_checkpoint(work_dir / f'round_{summary["best_round"]}.pth',
+                         work_dir / CONFIGS[name].split('/')[-1],
                          tmp_path / 'fresh.pth'), 'fresh')
     assert fresh['results'] != doc['results']
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from helpers.runs import (REFINED_EPOCHS, REFINED_ROUNDS, SYNTHETIC_CONFIG,
-                          SYNTHETIC_NAME,
-                          assert_resumed_after, file_identity, load_labels,
+                          SYNTHETIC_NAME, assert_resumed_after,
+                          file_identity, fresh_checkpoint, load_labels,
                           logged_metrics, refined_options, run_tool,
                           state_dict, tiny_options, train, trained_epochs)
 
@@ -71,27 +71,6 @@ def test_reset_gives_fresh_weights(full_run):
     assert not torch.allclose(end0[key], end1[key])
 
 
-def fresh_checkpoint(trained, out):
-    """``trained`` with the weights of a freshly initialized model."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    import refineloc_mm  # noqa: F401
-    from mmaction.registry import MODELS
-    from refineloc_mm.utils.compat import safe_torch_load
-    ckpt = safe_torch_load(str(trained), map_location='cpu')
-    cfg = Config.fromfile(str(trained.parent / SYNTHETIC_NAME))
-    init_default_scope('mmaction')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    fresh = model.state_dict()
-    assert fresh.keys() == ckpt['state_dict'].keys()
-    ckpt['state_dict'] = fresh
-    torch.save(ckpt, out)
-    return out
-
-
 def test_test_tool_and_dump(full_run, tiny_data, tmp_path):
     """tools/test.py scores the checkpoint's weights: the predictions and
     metrics of the model that wrote round_2.pth (its validation at the end
@@ -122,7 +101,8 @@ def test_test_tool_and_dump(full_run, tiny_data, tmp_path):
         assert metrics[key] == pytest.approx(value, abs=1e-4), key
     assert metrics['average_mAP'] > 0
     fresh_doc, fresh_metrics = test(
-        fresh_checkpoint(work_dir / 'round_2.pth', tmp_path / 'fresh.pth'),
+        fresh_checkpoint(work_dir / 'round_2.pth', work_dir / SYNTHETIC_NAME,
+                         tmp_path / 'fresh.pth'),
         'fresh')
     assert fresh_doc['results'] != doc['results']
     assert fresh_metrics != metrics
