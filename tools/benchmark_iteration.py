@@ -4,9 +4,9 @@ original's arithmetic, at a config's shapes; peak memory of each.
 
 For each ``--config``: the model built through the registry and stepped as
 the Runner does (``model.train_step``, the config's optimizer), against the
-original's arithmetic (W-TALC, BaS-Net, DELU: written from
-``shared/BASE_MODELS.md`` / ``shared/DELU.md`` in
-``refineloc_mm/utils/benchmark/originals.py``) at the same shapes: batch
+original's arithmetic (the model folder's ``benchmark_original.py``, e.g.
+``refineloc_mm/base_models/basnet/benchmark_original.py``, written from
+``shared/BASE_MODELS.md`` / ``shared/DELU.md``) at the same shapes: batch
 (``train_dataloader.batch_size``), snippets per video (the training
 pipeline's crop / resampling length), feature and head widths. Each
 implementation runs in its own subprocesses, ``--repeats`` of each,
@@ -49,10 +49,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='one or more configs, one line each')
     parser.add_argument(
         '--original',
-        choices=('auto', 'wtalc', 'basnet', 'delu', 'none'),
         default='auto',
-        help="the original to compare with (auto: the config model's, "
-        'none for RefineLoc)')
+        help='the original to compare with: auto (the benchmark_original.py'
+        " in the folder of the config model's class; none if it has none, "
+        'e.g. RefineLoc), none, a base model folder name (wtalc, basnet, '
+        'delu, ...), a package, or a benchmark_original.py path')
     parser.add_argument('--batch', type=int,
                         help='videos per batch (default: the config\'s)')
     parser.add_argument(

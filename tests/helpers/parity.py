@@ -30,3 +30,18 @@ def assert_forward_close(actual, ref, tol: float = FORWARD_TOL,
     ref = np.asarray(ref)
     np.testing.assert_allclose(
         actual, ref, rtol=0, atol=forward_atol(ref, tol), err_msg=err_msg)
+
+
+def fixture_tensor(npz, key: str):
+    """The fixture array ``key`` of an ``.npz`` as a CPU tensor."""
+    import torch
+    return torch.from_numpy(np.asarray(npz[key]))
+
+
+def fixture_tensors(npz, prefix: str) -> dict:
+    """``{sub key: tensor}`` of the keys ``PREFIX...`` of an ``.npz``
+    (e.g. a state dict under ``CASE/state/``)."""
+    return {
+        k[len(prefix):]: fixture_tensor(npz, k)
+        for k in npz.files if k.startswith(prefix)
+    }

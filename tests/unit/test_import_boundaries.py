@@ -4,8 +4,14 @@ folder, ``refineloc_mm/base_models/<name>/``. No file of one base model
 imports another base model's files, and no generic file (the rest of
 ``refineloc_mm``: heads, task modules, losses, utils, engine, datasets,
 evaluation, visualization; and ``tools/``) imports any base model's file.
-Imports are read with ``ast`` (relative ones resolved), not executed."""
+Imports are read with ``ast`` (relative ones resolved), not executed.
+
+A base model's original arithmetic for the iteration benchmark
+(``<folder>/benchmark_original.py``, loaded by path in processes that must
+not import the package) imports the standard library and ``torch`` only:
+nothing of the package, not even its own folder."""
 import ast
+import sys
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -72,6 +78,28 @@ def boundary_violations(root: Path = REPO) -> List[str]:
     return sorted(out.values())
 
 
+def original_import_violations(root: Path = REPO) -> List[str]:
+    """Every import of a base model's ``benchmark_original.py`` that is
+    neither the standard library nor ``torch`` (relative ones included)."""
+    allowed = set(sys.stdlib_module_names) | {'torch'}
+    out = []
+    for path in sorted((root / BASE_MODELS.replace('.', '/')).glob(
+            '*/benchmark_original.py')):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = ['.' * node.level + (node.module or '')]
+            else:
+                continue
+            for name in names:
+                if name.startswith('.') or name.split('.')[0] not in allowed:
+                    out.append(f'{path.relative_to(root)}:{node.lineno}: '
+                               f'imports {name}')
+    return out
+
+
 def test_base_models_are_found():
     models = [p.name for p in (REPO / PACKAGE / 'base_models').iterdir()
               if (p / '__init__.py').is_file()]
@@ -105,3 +133,25 @@ def test_a_crossing_import_is_caught(tmp_path, file, line):
     target.write_text(target.read_text() + line)
     found = boundary_violations(tmp_path)
     assert len(found) == 1 and found[0].startswith(file), found
+
+
+def test_benchmark_originals_import_torch_only():
+    assert original_import_violations() == []
+
+
+@pytest.mark.parametrize('line', [
+    'from refineloc_mm.models.utils.snippet_ops import unpack\n',
+    'from .wtalc_head import WTALCHead\n',
+    'import mmengine\n',
+])
+def test_an_original_importing_the_project_is_caught(tmp_path, line):
+    import shutil
+    shutil.copytree(REPO / PACKAGE / 'base_models',
+                    tmp_path / PACKAGE / 'base_models',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    target = tmp_path / PACKAGE / 'base_models' / 'wtalc' / \
+        'benchmark_original.py'
+    target.write_text(target.read_text() + line)
+    found = original_import_violations(tmp_path)
+    assert len(found) == 1 and found[0].startswith(
+        'refineloc_mm/base_models/wtalc/benchmark_original.py'), found

@@ -12,9 +12,8 @@
 - :mod:`.report`: reference figures, table rows, Markdown and JSON;
 - :mod:`.iteration`: one training iteration of a base model vs its
   original's arithmetic (``tools/benchmark_iteration.py``), in alternated
-  subprocesses;
-- :mod:`.originals`: the originals' arithmetic (W-TALC, BaS-Net, DELU),
-  written from their descriptions, importing ``torch`` only.
+  subprocesses; the originals' arithmetic is each base model's own
+  ``benchmark_original.py``, found next to the model's class.
 """
 from .config import (NEVER, benchmark_runner_config, data_root_options,
                      ensure_data, in_process, load_config, parse_options)

@@ -11,9 +11,16 @@ preprocessor, ``mode='loss'``, loss parsing, backward and step, as the
 Runner does; the config's allocator setting (``reuse_freed_memory``) is
 applied as the Runner applies it.
 
-``original``: :mod:`.originals` (W-TALC, BaS-Net, DELU), the originals'
-arithmetic written from ``shared/BASE_MODELS.md`` / ``shared/DELU.md`` at
-the same shapes and widths, with the original's optimizer settings.
+``original``: the original's arithmetic at the same shapes and widths,
+with the original's optimizer settings, from the model's own folder: the
+file ``benchmark_original.py`` (:data:`ORIGINAL_FILE`) next to the module
+of the config model's registered class (W-TALC's, BaS-Net's and DELU's
+folders have one, written from ``shared/BASE_MODELS.md`` /
+``shared/DELU.md``; a model without one has no original here). Its
+``benchmark_step(labels, num_snippets, in_channels, **widths)`` returns
+``(step, model)``: one training iteration on random ``[B, T, D]`` inputs
+and :func:`benchmark_labels`. No generic file names a model: a new model's
+folder brings its own file.
 
 Shapes come from the config: batch = ``train_dataloader.batch_size``; T =
 the training pipeline's crop or resampling length (``RandomSnippetCrop``
@@ -24,7 +31,9 @@ A config that trains on whole videos (RefineLoc) needs the length given.
 
 Each implementation runs in its own subprocesses (so that the peak
 resident memory, ``ru_maxrss``, is its own; the "original" processes
-import ``torch`` and :mod:`.originals` only), ``repeats`` of each,
+import ``torch`` and load the model's ``benchmark_original.py`` by path,
+which imports ``torch`` only: no ``refineloc_mm`` import there),
+``repeats`` of each,
 alternated (original, project, project, original, ...: a changing machine
 load hits both alike); each process runs ``warmup`` iterations and then
 ``iters`` timed ones (wall ``perf_counter`` and CPU ``process_time``). The
@@ -33,6 +42,7 @@ the processes, reported whole and above the process's RSS before the model
 was built (imports excluded). Random inputs: the arithmetic does not depend
 on the values.
 """
+import importlib.util
 import json
 import os
 import resource
@@ -43,7 +53,12 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 WORKER = os.path.abspath(__file__)
-ORIGINAL_OF_MODEL = dict(WTALC='wtalc', BaSNet='basnet', DELU='delu')
+# a base model's original arithmetic: this file in the folder of the
+# model's class, exposing this function
+ORIGINAL_FILE = 'benchmark_original.py'
+ORIGINAL_FUNCTION = 'benchmark_step'
+# where ``--original NAME`` looks for the folder NAME first
+BASE_MODELS_PACKAGE = 'refineloc_mm.base_models'
 # training transforms that fix the number of snippets, and their key
 LENGTH_TRANSFORMS = dict(
     RandomSnippetCrop='max_seqlen',
@@ -54,18 +69,84 @@ WIDTH_KEYS = ('cas_channels', 'filter_channels', 'attention_channels',
               'cls_channels', 'fusion_channels', 'topk_ratio')
 
 
-def _originals():
-    """:mod:`.originals`; loaded from its file when this module runs as the
-    worker script, so that no ``refineloc_mm`` import happens there."""
-    if __package__:
-        from . import originals
-        return originals
-    import importlib.util
-    path = os.path.join(os.path.dirname(WORKER), 'originals.py')
+def benchmark_labels(batch: int, num_classes: int, num_pairs: int):
+    """The labels of both sides, ``[B, C]``: one class per video; the pairs
+    (0, 1), (2, 3), ... of the first ``num_pairs`` share class p, the other
+    videos get class i mod C."""
+    import torch
+    labels = torch.zeros(batch, num_classes)
+    for i in range(batch):
+        c = i // 2 if i < 2 * num_pairs else i
+        labels[i, c % num_classes] = 1
+    return labels
+
+
+def original_of_model(model_type: str) -> Optional[str]:
+    """The original's file of a registered model: :data:`ORIGINAL_FILE` in
+    the folder of the module that defines the class (None: the model has
+    none, or is not registered). The model's package must be imported
+    (its config's ``custom_imports`` do it)."""
+    from mmaction.registry import MODELS
+    cls = MODELS.get(model_type)
+    module = sys.modules.get(getattr(cls, '__module__', ''))
+    if module is None or not getattr(module, '__file__', None):
+        return None
+    path = os.path.join(os.path.dirname(module.__file__), ORIGINAL_FILE)
+    return path if os.path.isfile(path) else None
+
+
+def _package_folder(package: str) -> Optional[str]:
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
+def resolve_original(original: str, model_type: str):
+    """``(name, path)`` of the original to compare with: ``name`` is the
+    folder's name (``'none'`` and None without an original).
+
+    Args:
+        original (str): ``'auto'`` (the original of ``model_type``, see
+            :func:`original_of_model`, or none), ``'none'``, a base model's
+            folder name under :data:`BASE_MODELS_PACKAGE` or a package name
+            (its :data:`ORIGINAL_FILE`), or the path of such a file.
+        model_type (str): The config's ``model.type``.
+    """
+    if original == 'none':
+        return 'none', None
+    if original == 'auto':
+        path = original_of_model(model_type)
+    elif original.endswith('.py'):
+        path = original
+    else:
+        folder = _package_folder(f'{BASE_MODELS_PACKAGE}.{original}') or \
+            _package_folder(original)
+        path = folder and os.path.join(folder, ORIGINAL_FILE)
+    if path is None and original == 'auto':
+        return 'none', None
+    if not path or not os.path.isfile(path):
+        raise ValueError(
+            f'original {original!r}: no {ORIGINAL_FILE} found (give auto, '
+            f'none, a folder name under {BASE_MODELS_PACKAGE}, a package '
+            f'or the path of a {ORIGINAL_FILE})')
+    path = os.path.abspath(path)
+    return os.path.basename(os.path.dirname(path)), path
+
+
+def load_original(path: str):
+    """The original's module, loaded from its file (not imported as part
+    of its package: the worker must not import ``refineloc_mm``)."""
     spec = importlib.util.spec_from_file_location(
-        'refineloc_benchmark_originals', path)
+        'refineloc_benchmark_original', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if not callable(getattr(module, ORIGINAL_FUNCTION, None)):
+        raise ValueError(f'{path} defines no {ORIGINAL_FUNCTION}(labels, '
+                         'num_snippets, in_channels, **widths)')
     return module
 
 
@@ -167,8 +248,7 @@ def project_step(cfg, shapes: Dict[str, Any]):
     model.train()
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     b, t = shapes['batch'], shapes['num_snippets']
-    labels = _originals().benchmark_labels(b, shapes['num_classes'],
-                                           shapes['num_pairs'])
+    labels = benchmark_labels(b, shapes['num_classes'], shapes['num_pairs'])
     samples = []
     for i in range(b):
         sample = ActionDataSample()
@@ -187,10 +267,18 @@ def project_step(cfg, shapes: Dict[str, Any]):
     return step, model
 
 
-def original_step(name: str, shapes: Dict[str, Any]):
-    """The original's iteration (:mod:`.originals`)."""
-    kwargs = {k: v for k, v in shapes.items() if k != 'model'}
-    return _originals().ORIGINAL_STEPS[name](**kwargs)
+def original_step(path: str, shapes: Dict[str, Any]):
+    """The original's iteration (``benchmark_step`` of the file ``path``)
+    on :func:`benchmark_labels`."""
+    module = load_original(path)
+    labels = benchmark_labels(shapes['batch'], shapes['num_classes'],
+                              shapes['num_pairs'])
+    kwargs = {
+        k: v
+        for k, v in shapes.items()
+        if k not in ('model', 'batch', 'num_classes')
+    }
+    return getattr(module, ORIGINAL_FUNCTION)(labels=labels, **kwargs)
 
 
 def _warm_torch() -> None:
@@ -214,13 +302,14 @@ def run_worker(spec: Dict[str, Any]) -> Dict[str, Any]:
     if spec['impl'] == 'project':
         cfg = load_project_config(spec['config'], spec['cfg_options'])
     else:
-        _originals()
+        load_original(spec['original_path'])
     _warm_torch()
     rss_before = _current_rss_mib()
     if spec['impl'] == 'project':
         step, model = project_step(cfg, spec['shapes'])
     else:
-        step, model = original_step(spec['original'], spec['shapes'])
+        step, model = original_step(spec['original_path'],
+                                    spec['shapes'])
     for _ in range(spec['warmup']):
         step()
     wall, cpu = [], []
@@ -286,8 +375,9 @@ def benchmark_iteration(config: str,
 
     Args:
         config (str): Config file.
-        original (str): ``'auto'`` (the original of the config's model, or
-            none), ``'wtalc'``, ``'basnet'``, ``'delu'`` or ``'none'``.
+        original (str): ``'auto'`` (the original in the folder of the
+            config's model, or none), ``'none'``, a base model's folder
+            name, a package or a file: see :func:`resolve_original`.
         cfg_options (Sequence[str]): ``key=value`` overrides of the config
             (they size the original too: widths, in_channels, ...).
         batch, num_snippets, whole_video_snippets: See
@@ -311,13 +401,12 @@ def benchmark_iteration(config: str,
     cfg = load_config(config, list(cfg_options))
     shapes = iteration_shapes(cfg, batch, num_snippets,
                               whole_video_snippets)
-    if original == 'auto':
-        original = ORIGINAL_OF_MODEL.get(shapes['model'], 'none')
+    original, original_path = resolve_original(original, shapes['model'])
     impls = ['project'] if original == 'none' else ['original', 'project']
     machine = machine_info('cpu')
     spec = dict(config=config, cfg_options=list(cfg_options), shapes=shapes,
-                original=original, iters=iters, warmup=warmup,
-                threads=threads)
+                original=original, original_path=original_path,
+                iters=iters, warmup=warmup, threads=threads)
     runs: Dict[str, List[dict]] = {impl: [] for impl in impls}
     for r in range(repeats):
         # original, project, project, original, ...: a load that drifts

@@ -102,15 +102,16 @@ def test_alternation_and_pooling(monkeypatch):
 @pytest.mark.parametrize('impl', ['original', 'project'])
 def test_worker_times_tiny_basnet(impl):
     """The worker builds either side from the same shapes and times it."""
-    from refineloc_mm.utils.benchmark.iteration import run_worker
+    from refineloc_mm.utils.benchmark import iteration
     opts = ['model.cls_head.in_channels=8', 'model.cls_head.cas_channels=8',
             'model.cls_head.filter_channels=4']
     shapes = iteration_shapes(load_config(BASNET, opts),
                               batch=2, num_snippets=16)
-    res = run_worker(dict(impl=impl, original='basnet',
-                          config=BASNET,
-                          cfg_options=opts, shapes=shapes, iters=2,
-                          warmup=1, threads=None))
+    name, path = iteration.resolve_original('auto', shapes['model'])
+    res = iteration.run_worker(dict(impl=impl, original=name,
+                                    original_path=path, config=BASNET,
+                                    cfg_options=opts, shapes=shapes, iters=2,
+                                    warmup=1, threads=None))
     assert len(res['times_s']) == len(res['cpu_s']) == 2
     assert all(t > 0 for t in res['times_s'])
     # filter 8 -> 4 -> 1, CAS 8 -> 8 (k3) -> 8 (k3) -> 21 (k1, no bias)
