@@ -1,7 +1,8 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """Score a split with a base model: the one loop behind the pseudo labels
-(:class:`PseudoLabelHook`), the timelines (``visualization.timeline``) and
-the benchmark (``tools/benchmark.py``)."""
+(:class:`PseudoLabelHook`), the timelines (``visualization.timeline``),
+the benchmark (``tools/benchmark.py``) and the pseudo-label quality of
+checkpoints (:mod:`.pseudo_label_quality`)."""
 from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 import torch
