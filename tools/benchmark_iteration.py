@@ -52,8 +52,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default='auto',
         help='the original to compare with: auto (the benchmark_original.py'
         " in the folder of the config model's class; none if it has none, "
-        'e.g. RefineLoc), none, a base model folder name (wtalc, basnet, '
-        'delu, ...), a package, or a benchmark_original.py path')
+        'e.g. RefineLoc), none, the name of a folder under '
+        'refineloc_mm/base_models, a package, or a benchmark_original.py '
+        'path')
     parser.add_argument('--batch', type=int,
                         help='videos per batch (default: the config\'s)')
     parser.add_argument(
