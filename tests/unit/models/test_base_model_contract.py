@@ -182,11 +182,14 @@ GENERIC = [
     'refineloc_mm/engine/hooks/refinement_summary_hook.py',
     'refineloc_mm/engine/runner/refinement_loop.py',
     'refineloc_mm/models/scoring.py',
+    'refineloc_mm/models/pseudo_label_quality.py',
+    'refineloc_mm/utils/benchmark/iteration.py',
     'refineloc_mm/models/task_modules/pseudo_gt_generator.py',
     'refineloc_mm/datasets/pseudo_label_dataset.py',
     'refineloc_mm/evaluation/metrics/temporal_map_metric.py',
     'tools/train.py', 'tools/test.py', 'tools/analyze_refinement.py',
-    'tools/visualize.py'
+    'tools/visualize.py', 'tools/pseudo_label_quality.py',
+    'tools/benchmark_iteration.py'
 ]
 MODEL_TYPES = re.compile(
     r'\b(RefineLocHead|WTALC\w*|BaSNet\w*|fc_attention|fc_cas)\b'
