@@ -19,7 +19,7 @@ backward and ``torch.optim.Adam`` with the original's settings and its
 default implementation (on CPU: the per-parameter loop).
 """
 import math
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -31,14 +31,18 @@ Tensor = torch.Tensor
 class WTALCOriginal(nn.Module):
     """W-TALC's model: h = ReLU(Linear D -> D (x)), dropout 0.7 on h in
     training, CAS = Linear D -> C (h). ``fc1`` is built and never used, as
-    in the original. Xavier-uniform weights, zero biases."""
+    in the original. Xavier-uniform weights, zero biases.
+    ``embedding_channels`` E (None: D, the original's) sizes h as the
+    project's shrunk configs do (fc: D -> E)."""
 
     def __init__(self, in_channels: int = 2048, num_classes: int = 20,
-                 dropout: float = 0.7) -> None:
+                 dropout: float = 0.7,
+                 embedding_channels: Optional[int] = None) -> None:
         super().__init__()
-        self.fc = nn.Linear(in_channels, in_channels)
-        self.fc1 = nn.Linear(in_channels, in_channels)
-        self.classifier = nn.Linear(in_channels, num_classes)
+        width = embedding_channels or in_channels
+        self.fc = nn.Linear(in_channels, width)
+        self.fc1 = nn.Linear(width, width)
+        self.classifier = nn.Linear(width, num_classes)
         self.dropout = nn.Dropout(dropout)
         for m in (self.fc, self.fc1, self.classifier):
             nn.init.xavier_uniform_(m.weight)
@@ -107,13 +111,16 @@ def wtalc_loss(h: Tensor, cas: Tensor, labels: Tensor, seq_len: Tensor,
 
 def benchmark_step(labels: Tensor, num_snippets: int, in_channels: int,
                    num_pairs: int = 3,
+                   embedding_channels: Optional[int] = None,
                    **_) -> Tuple[Callable[[], Tensor], nn.Module]:
     """One W-TALC training iteration on ``labels`` ([B, C], the first
     ``num_pairs`` pairs sharing a class) and random ``[B, T, D]`` features:
     non-zero rows -> seq_len, crop to the longest, forward, loss, Adam lr
     1e-4 / weight decay 5e-4. Returns (the iteration, the model)."""
     batch, num_classes = labels.shape
-    model = WTALCOriginal(in_channels, num_classes).train()
+    model = WTALCOriginal(
+        in_channels, num_classes,
+        embedding_channels=embedding_channels).train()
     optim = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=5e-4)
     x = torch.randn(batch, num_snippets, in_channels)
 

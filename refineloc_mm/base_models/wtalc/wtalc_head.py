@@ -7,8 +7,8 @@ background/foreground attention branch for the refinement.
 W-TALC, for snippet features x [T, D] (I3D RGB + flow, 1024 each, 16-frame
 snippets at 25 fps = 0.64 s):
 
-* embedding ``h = ReLU(fc(x))`` (``fc``: D -> D), dropout p = 0.7 on h in
-  training only;
+* embedding ``h = ReLU(fc(x))`` (``fc``: D -> D, or D -> E with
+  ``embedding_channels``), dropout p = 0.7 on h in training only;
 * class activation sequence (CAS) ``classifier(h)`` (D -> C logits, no
   background class);
 * Xavier-uniform weights and zero biases (the original's ``weights_init``;
@@ -59,7 +59,10 @@ class WTALCHead(BaseSnippetHead):
     Args:
         num_classes (int): Number of action classes C (no background).
         in_channels (int): Snippet feature width D (2048 for I3D RGB +
-            flow); the embedding keeps it (fc: D -> D).
+            flow).
+        embedding_channels (int, optional): Width E of the embedding h
+            (fc: D -> E). None (default): E = D, W-TALC's; a smaller E is
+            a shrinking of compute (the synthetic configs).
         dropout_ratio (float): Dropout on the embedding in training.
             Defaults to 0.7.
         topk_divisor (int): k = ceil(T / topk_divisor) of the MIL loss and
@@ -87,6 +90,7 @@ class WTALCHead(BaseSnippetHead):
     def __init__(self,
                  num_classes: int,
                  in_channels: int,
+                 embedding_channels: Optional[int] = None,
                  dropout_ratio: float = 0.7,
                  topk_divisor: int = 8,
                  mil_loss: ConfigType = dict(type='MILLoss', loss_weight=0.5),
@@ -110,9 +114,16 @@ class WTALCHead(BaseSnippetHead):
             post_processor=post_processor,
             init_cfg=init_cfg)
         self.topk_divisor = topk_divisor
-        self.fc = nn.Linear(in_channels, in_channels)
+        if embedding_channels is None:
+            embedding_channels = in_channels
+        if int(embedding_channels) != embedding_channels or \
+                embedding_channels < 1:
+            raise ValueError('WTALCHead: embedding_channels must be an '
+                             f'integer >= 1, got {embedding_channels!r}')
+        self.embedding_channels = int(embedding_channels)
+        self.fc = nn.Linear(in_channels, self.embedding_channels)
         self.dropout = nn.Dropout(dropout_ratio)
-        self.classifier = nn.Linear(in_channels, num_classes)
+        self.classifier = nn.Linear(self.embedding_channels, num_classes)
         self.mil_loss = MODELS.build(mil_loss)
         self.casl_loss = MODELS.build(casl_loss)
         self.fc_attention = None
@@ -122,7 +133,7 @@ class WTALCHead(BaseSnippetHead):
             if unknown:
                 raise ValueError(f'unknown attention keys {sorted(unknown)};'
                                  f' expected some of {ATTENTION_KEYS}')
-            self.fc_attention = SnippetMLP(in_channels, 1,
+            self.fc_attention = SnippetMLP(self.embedding_channels, 1,
                                            attention.get('num_layers', 2))
             self.detach_embedding = bool(
                 attention.get('detach_embedding', False))
@@ -165,7 +176,7 @@ class WTALCHead(BaseSnippetHead):
             mask (Tensor): [B, T] bool, True on real snippets.
 
         Returns:
-            tuple[Tensor]: embedding h [B, T, D] (after dropout in
+            tuple[Tensor]: embedding h [B, T, E] (after dropout in
             training), CAS logits [B, T, C] and, with the attention branch,
             foreground logits [B, T]; all float32, zero on padding.
         """

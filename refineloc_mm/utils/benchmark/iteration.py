@@ -66,7 +66,8 @@ LENGTH_TRANSFORMS = dict(
     RandomPerturbSnippets='num_segments')
 # head keys that size the original's layers (missing keys: the original's)
 WIDTH_KEYS = ('cas_channels', 'filter_channels', 'attention_channels',
-              'cls_channels', 'fusion_channels', 'topk_ratio')
+              'cls_channels', 'fusion_channels', 'embedding_channels',
+              'topk_ratio')
 
 
 def benchmark_labels(batch: int, num_classes: int, num_pairs: int):

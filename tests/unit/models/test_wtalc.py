@@ -247,10 +247,10 @@ def TRANSFORM_CROP(max_seqlen):
 D, C = 16, 5
 
 
-def wtalc(attention=True, detach=False, seed=0):
+def wtalc(attention=True, detach=False, seed=0, **head_keys):
     torch.manual_seed(seed)
     head = dict(type='WTALCHead', num_classes=C, in_channels=D,
-                dropout_ratio=0.)
+                dropout_ratio=0., **head_keys)
     if attention:
         head['attention'] = dict(num_layers=2, detach_embedding=detach)
     return MODELS.build(dict(type='WTALC', cls_head=head))
@@ -279,6 +279,26 @@ def predictions(model, x, samples):
     model.eval()
     out = model(x, [s.clone() for s in samples], mode='predict')
     return [s.pred_segments for s in out]
+
+
+def test_embedding_width():
+    """``embedding_channels`` E sizes h (fc: D -> E), the classifier and the
+    branch's input; None keeps W-TALC's D -> D; a bad width is refused."""
+    assert wtalc().cls_head.fc.weight.shape == (D, D)
+    model = wtalc(embedding_channels=5)
+    head = model.cls_head
+    assert head.fc.weight.shape == (5, D)
+    assert head.classifier.weight.shape == (C, 5)
+    x, samples = inputs()
+    h, cas, fg = head(x, torch.ones(1, x.shape[0], dtype=torch.bool))
+    assert h.shape == (1, x.shape[0], 5) and cas.shape[-1] == C
+    assert fg.shape == (1, x.shape[0])
+    model.train()
+    losses = model(x, samples, mode='loss')
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match='embedding_channels'):
+            wtalc(embedding_channels=bad)
 
 
 def test_round_zero_is_plain_wtalc():
