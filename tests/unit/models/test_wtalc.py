@@ -477,7 +477,7 @@ def test_post_processor_foreground_modes():
 
 
 @pytest.mark.parametrize(('name', 'alone'), [
-    ('refineloc-wtalc_i3d_4x10e_synthetic', 'wtalc_i3d_1x20e_synthetic'),
+    ('refineloc-wtalc_i3d_4x18e_synthetic', 'wtalc_i3d_1x40e_synthetic'),
     ('refineloc-wtalc_i3d_10x200e_thumos14', 'wtalc_i3d_1x200e_thumos14'),
     ('refineloc-wtalc_i3d_10x200e_activitynet12',
      'wtalc_i3d_1x200e_activitynet12'),
@@ -515,10 +515,17 @@ def test_refinement_configs_use_the_recipe(name, alone):
     sample.set_metainfo(dict(fps=25., snippet_size=16))
     (segs, ) = head.post_process(scores, [sample])
     np.testing.assert_allclose(segs[:, :3], [[1.28, 4.48, 1.]])
+    # W-TALC alone: no branch, so no foreground score, and its segments
+    # are the original's (the whole run above max - 0.5 (max - min))
     alone = Config.fromfile(str(REPO / 'configs' / 'wtalc' / f'{alone}.py'))
-    post = TASK_UTILS.build(alone.model.cls_head.post_processor)
-    assert post.foreground_mode == 'gate_before_threshold'
     assert alone.model.cls_head.attention is None
+    alone.model.cls_head.in_channels = 8
+    alone.model.cls_head.num_classes = 3
+    head = MODELS.build(alone.model.cls_head)
+    assert not head.with_attention
+    del scores['foreground']
+    (segs, ) = head.post_process(scores, [sample])
+    np.testing.assert_allclose(segs[:, :3], [[1.28, 5.12, 1.]])
 
 
 def test_crop_then_frame_sampling_keeps_raw_snippets():
