@@ -9,7 +9,7 @@ _base_ = [
     './delu_i3d_1x100e_thumos14.py', '../_base_/datasets/synthetic_features.py'
 ]
 
-max_seqlen = 64
+max_seqlen = 320
 iterations_per_epoch = 25
 max_epochs = 24  # 600 iterations
 train_pipeline = [
