@@ -47,6 +47,12 @@ class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
             False: a model without one gets a foreground of 1 everywhere
             (use it with ``min_attention_score=0``: the class probabilities
             alone decide). Defaults to True.
+        relative_attention (bool): False: a_t > alpha_A. True: alpha_A is a
+            fraction of each video's foreground range, a_t > min_t a +
+            alpha_A (max_t a - min_t a) over its real snippets (W-TALC's
+            kind of threshold), so that a drift of the foreground's scale
+            from one refinement round to the next does not change which
+            snippets pass. Defaults to False.
 
     Examples:
         RefineLoc's THUMOS14 refinement thresholds (METHOD.md)::
@@ -68,8 +74,10 @@ class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
                  min_cas_score: float = 0.1,
                  min_attention_score: float = 0.5,
                  padding: int = 2,
-                 require_foreground: bool = True) -> None:
+                 require_foreground: bool = True,
+                 relative_attention: bool = False) -> None:
         self.require_foreground = require_foreground
+        self.relative_attention = relative_attention
         self.top_k = top_k
         self.min_cas_score = min_cas_score
         self.min_attention_score = min_attention_score
@@ -79,7 +87,8 @@ class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
         return (f'{self.__class__.__name__}(top_k={self.top_k}, '
                 f'min_cas_score={self.min_cas_score}, '
                 f'min_attention_score={self.min_attention_score}, '
-                f'padding={self.padding})')
+                f'padding={self.padding}, '
+                f'relative_attention={self.relative_attention})')
 
     def predict_segments(self, scores: Dict[str, torch.Tensor],
                          data_samples: SampleList) -> List[np.ndarray]:
@@ -127,7 +136,8 @@ class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
         p_k = np.take_along_axis(p, ranked[:, None, :], axis=2)
         p_k = p_k.transpose(0, 2, 1)  # [B, K, T]
         keep = (p_k > self.min_cas_score) & (
-            a > self.min_attention_score)[:, None, :] & valid[:, None, :]
+            a > self.attention_threshold(a, valid))[:, None, :] \
+            & valid[:, None, :]
         keep = dilate_along_time(keep, valid[:, None, :])
         rows, first, last, comp = connected_components(
             keep.reshape(batch * k, t))
@@ -148,6 +158,24 @@ class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
              cls.astype(np.float64), score], axis=1)
         splits = np.searchsorted(video, np.arange(1, batch))
         return np.split(segments, splits)
+
+    def attention_threshold(self, a: np.ndarray,
+                            valid: np.ndarray) -> np.ndarray:
+        """alpha_A per video, [B, 1] (see ``relative_attention``).
+
+        Args:
+            a (np.ndarray): Foreground scores, [B, T].
+            valid (np.ndarray): [B, T] bool, True on real snippets.
+        """
+        alpha = np.full((a.shape[0], 1), self.min_attention_score)
+        if not self.relative_attention:
+            return alpha
+        any_valid = valid.any(1, keepdims=True)
+        low = np.where(valid, a, np.inf).min(1, keepdims=True)
+        high = np.where(valid, a, -np.inf).max(1, keepdims=True)
+        low = np.where(any_valid, low, 0.)
+        high = np.where(any_valid, high, 0.)
+        return low + alpha * (high - low)
 
 
 __all__ = ['SnippetThresholdSegmenter']

@@ -100,6 +100,41 @@ def test_threshold_labeler_is_a_post_processor_config():
             .predict_segments(scores, samples)
 
 
+def test_relative_attention_follows_each_videos_range():
+    """relative_attention: alpha_A is a fraction of each video's
+    foreground range (padding excluded), so an affine drift of the
+    foreground's scale keeps the same segments; the absolute threshold
+    does not."""
+    init_default_scope('mmaction')
+    a = np.array([[.1, .2, .9, .8, .15, .1], [.6, .62, .7, .61, 0., 0.]])
+    valid = np.array([[True] * 6, [True] * 4 + [False] * 2])
+    p = np.zeros((2, 6, 2))
+    p[..., 0] = 1.
+    y = np.array([[.9, .1], [.9, .1]])
+
+    def runs(segmenter, fg):
+        return [seg[:, :3].tolist() for seg in segmenter(
+            cas_softmax=p, foreground=fg, video_score=y, mask=valid,
+            seconds_per_snippet=[1., 1.])]
+
+    relative = TASK_UTILS.build(dict(
+        type='SnippetThresholdSegmenter', top_k=1, min_cas_score=0.,
+        min_attention_score=0.5, padding=0, relative_attention=True))
+    absolute = TASK_UTILS.build(dict(
+        type='SnippetThresholdSegmenter', top_k=1, min_cas_score=0.,
+        min_attention_score=0.5, padding=0))
+    # video 0: 0.1 + 0.5 * 0.8 = 0.5 -> snippets 2..3, dilated 1..4;
+    # video 1 (4 real snippets): 0.6 + 0.5 * 0.1 = 0.65 -> snippet 2, 1..3
+    np.testing.assert_allclose(
+        relative.attention_threshold(a, valid).ravel(), [.5, .65])
+    expected = [[[1., 5., 0.]], [[1., 4., 0.]]]
+    assert runs(relative, a) == expected
+    drifted = .4 * a + .05  # every score lower, same order
+    assert runs(relative, drifted) == expected
+    assert runs(absolute, a) != runs(absolute, drifted)
+    assert 'relative_attention=True' in repr(relative)
+
+
 def test_oracle_and_random_sources():
     fg_true = np.zeros(LENGTHS.sum(), bool)
     fg_true[3:5] = True  # video 0, snippets 3..4
