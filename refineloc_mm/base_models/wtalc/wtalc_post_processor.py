@@ -12,7 +12,7 @@ from mmaction.registry import TASK_UTILS
 from mmaction.utils import SampleList
 from refineloc_mm.models.utils.snippet_ops import snippet_durations
 from refineloc_mm.models.utils.temporal_runs import (connected_components,
-                                                     to_numpy)
+                                                     masked_range, to_numpy)
 from refineloc_mm.models.task_modules.base_segment_post_processor import (
     BaseSegmentPostProcessor)
 
@@ -158,12 +158,10 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
         else:
             # the threshold's snippets: gated before it or every real one
             used = kept if mode == 'gate_before_threshold' else valid
-            inside = np.broadcast_to(used[:, None], values.shape)
-            hi = np.where(inside, values, -np.inf).max(2, initial=-np.inf)
-            lo = np.where(inside, values, np.inf).min(2, initial=np.inf)
+            lo, hi = masked_range(values, used[:, None], axis=2)
             with np.errstate(invalid='ignore'):
                 threshold = hi - (hi - lo) * np.float32(self.threshold_ratio)
-            above = (values > threshold[..., None]) & kept[:, None]
+            above = (values > threshold) & kept[:, None]
         above = above & keep_class[..., None]
         rows, first, last, component = connected_components(
             above.reshape(b * c, t))

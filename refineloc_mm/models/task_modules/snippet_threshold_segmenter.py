@@ -25,7 +25,7 @@ from mmaction.utils import SampleList
 from ..utils.snippet_ops import snippet_durations
 from ..utils.temporal_runs import (ArrayLike, component_means,
                                    connected_components, dilate_along_time,
-                                   to_numpy)
+                                   masked_range, to_numpy)
 from .base_segment_post_processor import BaseSegmentPostProcessor
 
 
@@ -171,8 +171,7 @@ class SnippetThresholdSegmenter(BaseSegmentPostProcessor):
         if not self.relative_attention:
             return alpha
         any_valid = valid.any(1, keepdims=True)
-        low = np.where(valid, a, np.inf).min(1, keepdims=True)
-        high = np.where(valid, a, -np.inf).max(1, keepdims=True)
+        low, high = masked_range(a, valid)
         low = np.where(any_valid, low, 0.)
         high = np.where(any_valid, high, 0.)
         return low + alpha * (high - low)

@@ -1,8 +1,9 @@
 # Copyright (c) refineloc-mm contributors. All rights reserved.
 """Runs of snippets along time, vectorized over rows (videos x classes):
-dilation, 1-D connected components and per-component means. Shared by the
-post-processors and the pseudo ground truth generator."""
-from typing import Union
+dilation, 1-D connected components, per-component means and masked
+ranges. Shared by the post-processors and the pseudo ground truth
+generator."""
+from typing import Tuple, Union
 
 import numpy as np
 import torch
@@ -65,7 +66,27 @@ def component_means(values: np.ndarray, component: np.ndarray,
     return sums / np.maximum(counts, 1)
 
 
+def masked_range(values: np.ndarray, mask: np.ndarray,
+                 axis: int = -1) -> Tuple[np.ndarray, np.ndarray]:
+    """Min and max of ``values`` over the True entries of ``mask`` along
+    ``axis`` (kept as a size-1 axis); +inf / -inf where none is True.
+
+    Args:
+        values (np.ndarray): Scores, e.g. [B, T] or [B, C, T].
+        mask (np.ndarray): bool, broadcastable to ``values``.
+        axis (int): The reduced axis. Defaults to -1 (time).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``(low, high)``.
+    """
+    low = np.where(mask, values, np.inf).min(axis, keepdims=True,
+                                              initial=np.inf)
+    high = np.where(mask, values, -np.inf).max(axis, keepdims=True,
+                                               initial=-np.inf)
+    return low, high
+
+
 __all__ = [
     'ArrayLike', 'to_numpy', 'dilate_along_time', 'connected_components',
-    'component_means'
+    'component_means', 'masked_range'
 ]
