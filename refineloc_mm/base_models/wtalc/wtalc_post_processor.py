@@ -24,8 +24,9 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
     Per video (T real snippets) and class c, as the original:
 
     1. class filter: c is kept only if the mean of its top
-       ``floor(T / 8)`` logits over time, ``s_c``, is > 0 (T < 8: the mean
-       of nothing, NaN, so no class is kept);
+       ``floor(T / 8)`` logits over time, ``s_c``, is > 0 (the original's;
+       ``min_class_score`` moves it) (T < 8: the mean of nothing, NaN, so
+       no class is kept);
     2. threshold = ``max - 0.5 * (max - min)`` of the class's logits in
        the video; runs of consecutive snippets strictly above it;
     3. runs of at least 2 snippets are kept, scored
@@ -58,6 +59,8 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
         min_length (int): Shortest run kept, in snippets. Defaults to 2.
         class_score_weight (float): Weight of ``s_c`` in the segment score.
             Defaults to 0.7.
+        min_class_score (float): The class filter keeps class c when
+            ``s_c > min_class_score``. Defaults to 0. (the original's).
         min_foreground (float): alpha_A, used only when a ``foreground``
             is given. Defaults to 0.5 (ours: RefineLoc's inference
             attention threshold on THUMOS14).
@@ -74,6 +77,7 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
                  threshold_ratio: float = 0.5,
                  min_length: int = 2,
                  class_score_weight: float = 0.7,
+                 min_class_score: float = 0.,
                  min_foreground: float = 0.5,
                  foreground_mode: str = 'gate_before_threshold') -> None:
         if foreground_mode not in self.FOREGROUND_MODES:
@@ -88,6 +92,7 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
         self.threshold_ratio = threshold_ratio
         self.min_length = min_length
         self.class_score_weight = class_score_weight
+        self.min_class_score = min_class_score
         self.min_foreground = min_foreground
         self.foreground_mode = foreground_mode
 
@@ -147,7 +152,7 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
             raise ValueError(f'{len(seconds_per_snippet)} snippet durations '
                              f'for {b} videos')
         class_score = self.class_scores(cas, valid)  # [B, C]
-        keep_class = class_score > 0  # NaN (T < divisor) -> False
+        keep_class = class_score > self.min_class_score  # NaN -> False
         kept = valid
         mode = None if foreground is None else self.foreground_mode
         if mode is not None:
@@ -192,6 +197,7 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
         return (f'{self.__class__.__name__}(topk_divisor={self.topk_divisor},'
                 f' threshold_ratio={self.threshold_ratio}, min_length='
                 f'{self.min_length}, class_score_weight='
-                f'{self.class_score_weight}, min_foreground='
+                f'{self.class_score_weight}, min_class_score='
+                f'{self.min_class_score}, min_foreground='
                 f'{self.min_foreground}, foreground_mode='
                 f'{self.foreground_mode!r})')

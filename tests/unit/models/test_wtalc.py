@@ -424,6 +424,27 @@ def test_post_processor_registered_and_gated():
     np.testing.assert_allclose(segs[:, :3], [[1., 2., 1.], [2.5, 4., 1.]])
 
 
+def test_post_processor_class_filter_threshold():
+    """``min_class_score`` moves the class filter's threshold (the
+    original's 0): a class whose top-k mean logit is -0.5 gets no segment
+    by default and its own segment once the filter keeps it."""
+    cas = torch.full((1, 12, 2), -2.)
+    cas[0, 6:10, 0] = -0.5  # top-1 mean (k = floor(12 / 8)) = -0.5
+    cas[0, 2:4, 1] = 1.
+    mask = torch.ones(1, 12, dtype=torch.bool)
+    class1 = [1., 2., 1., 1. + 0.7 * 1.]
+
+    def segments(**kwargs):
+        post = TASK_UTILS.build(dict(type='WTALCPostProcessor', **kwargs))
+        return post(cas, mask, [0.5])[0]
+
+    np.testing.assert_allclose(segments(), [class1])
+    # threshold -0.5 - 0.5 * (-0.5 + 2) = -1.25: the run 6..9
+    np.testing.assert_allclose(segments(min_class_score=-1.),
+                               [[3., 5., 0., -0.5 + 0.7 * -0.5], class1])
+    assert len(segments(min_class_score=1.)) == 0
+
+
 def test_post_processor_foreground_modes():
     """``foreground_mode`` on planted cases: gating before W-TALC's
     threshold fragments an action whose CAS dips inside it (max and min
