@@ -6,8 +6,8 @@
 # authors' settings): one 1024-wide half of the features (stream 1; DELU's
 # two "streams" are then its two 512-wide halves) instead of 2048 (both
 # halves give round 0 54.03 +- 0.82 instead of 25.72 +- 2.36 mAP@0.5 and
-# are still lifted, 52.31 -> 62.70 in one round, 3 seeds, but cost 2.6
-# times the CPU time: over 15 minutes for 4 rounds, docs/delu.md);
+# are still lifted, 52.31 -> 62.70 in one round, 3 seeds, but cost 2.2
+# to 2.3 times the CPU time: over 15 minutes for 4 rounds, docs/delu.md);
 # attention blocks of width 64 (instead of 512); bit-wise convolutions of
 # kernel 1 (instead of 3); fusion width 256 (instead of the input width);
 # classifier width 128 (instead of 2048); fusion / classifier dropout 0.2
