@@ -7,15 +7,18 @@
 # for 3 rounds. The labels are ours (issue 16, measured on the synthetic
 # set only, docs/basnet.md): runs of the round's foreground weights
 # w >= 0.5 (one threshold, in seconds, only the classes the training video
-# is labelled with), supervising what BaS-Net's test reads, the
-# suppression CAS logit of the video's labelled classes. The original
+# is labelled with), supervising the CAS module BaS-Net's test reads
+# through the base branch (the CAS logit of the video's labelled classes
+# on x, not on w * x: the labels' loss cannot reach w, which the next
+# round's labels are cut from; through the suppression branch it widened
+# w and the later rounds collapsed, docs/basnet.md). The original
 # choice (labels = BaS-Net's own post-processing, the union over its ten
 # thresholds, supervising w) lowered mAP on the synthetic set.
 _base_ = ['./basnet_i3d_1x115e_thumos14.py']
 
 model = dict(
     cls_head=dict(
-        pseudo_gt_target='suppression_cas',
+        pseudo_gt_target='base_cas',
         pseudo_gt_loss=dict(
             type='PseudoGTLoss',
             input_type='logits',

@@ -4,13 +4,13 @@
 # RefineLoc's ActivityNet v1.2 recipe (fresh model each round, 20 %
 # dropout, early stop after 3 rounds without a better average mAP); the
 # pseudo labels as in refineloc-basnet_i3d_50x115e_thumos14.py (runs of
-# w >= 0.5 for the video's classes, supervising the suppression CAS
-# logits).
+# w >= 0.5 for the video's classes, supervising the CAS logits of the
+# base branch).
 _base_ = ['./basnet_i3d_1x5e_activitynet12.py']
 
 model = dict(
     cls_head=dict(
-        pseudo_gt_target='suppression_cas',
+        pseudo_gt_target='base_cas',
         pseudo_gt_loss=dict(
             type='PseudoGTLoss',
             input_type='logits',

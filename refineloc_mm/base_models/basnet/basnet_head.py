@@ -39,10 +39,14 @@ from refineloc_mm.models.utils.snippet_ops import (no_autocast,
 from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 # pseudo_gt_target -> the PseudoGTLoss input_type it needs
-PSEUDO_GT_TARGETS = dict(foreground_weights='probs', suppression_cas='logits')
+PSEUDO_GT_TARGETS = dict(
+    foreground_weights='probs', suppression_cas='logits', base_cas='logits')
 TARGET_WORDS = dict(
     foreground_weights='the foreground weights w, which are probabilities',
-    suppression_cas="the suppression CAS's logits")
+    suppression_cas="the suppression CAS's logits",
+    base_cas="the base CAS's logits")
+# pseudo_gt_target -> the index of the CAS it reads in forward's outputs
+CAS_OUTPUT = dict(suppression_cas=3, base_cas=1)
 
 
 class BaSNetFilterModule(nn.Module):
@@ -139,6 +143,11 @@ class BaSNetHead(BaseSnippetHead):
       labelled background pushes every labelled class's logit below 0,
       so that the test's min-max normalisation (which clips its min at 0)
       puts it below every threshold.
+    - ``'base_cas'``: the same logit of the base branch's CAS. The CAS
+      module is shared, so the labels train the classifier the test reads
+      as with ``'suppression_cas'``, but their loss cannot reach ``w``
+      (the base branch reads ``x``, not ``w * x``): ``w`` is trained by
+      BaS-Net's own losses only, in every round, as in round 0.
 
     Args:
         num_classes (int): Action classes C (no background). Defaults to 20.
@@ -156,7 +165,7 @@ class BaSNetHead(BaseSnippetHead):
         loss (dict): Config of :class:`BaSNetLoss`.
         pseudo_gt_loss (dict, optional): Config of :class:`PseudoGTLoss`;
             ``input_type`` must be ``'probs'`` for ``'foreground_weights'``
-            and ``'logits'`` for ``'suppression_cas'`` (its default is set
+            and ``'logits'`` for the two CAS targets (its default is set
             from the target). Defaults to an unweighted BCE with weight 1.
         pseudo_gt_target (str): What the pseudo labels supervise (above).
             Defaults to ``'foreground_weights'``.
@@ -170,7 +179,7 @@ class BaSNetHead(BaseSnippetHead):
         """The submodule the pseudo ground truth loss supervises: the
         filtering module (w) or the CAS module (the suppression CAS), after
         ``pseudo_gt_target``."""
-        return 'cas_module' if self.pseudo_gt_target == 'suppression_cas' \
+        return 'cas_module' if self.pseudo_gt_target in CAS_OUTPUT \
             else 'filter_module'
 
     def __init__(self,
@@ -311,13 +320,14 @@ class BaSNetHead(BaseSnippetHead):
                             mask: torch.Tensor, data_samples: SampleList
                             ) -> Tuple[torch.Tensor]:
         """The foreground weights w [B, T] or the labelled classes'
-        suppression CAS logit [B, T] (``pseudo_gt_target``)."""
-        if self.pseudo_gt_target == 'suppression_cas' and all(
+        suppression / base CAS logit [B, T] (``pseudo_gt_target``)."""
+        if self.pseudo_gt_target in CAS_OUTPUT and all(
                 'pseudo_label' in ds for ds in data_samples):
             labels = stack_video_labels(data_samples, self.num_classes,
                                         mask.device)
+            cas = outs[CAS_OUTPUT[self.pseudo_gt_target]]
             with no_autocast(mask):
-                return (self.labelled_class_logit(outs[3], labels), )
+                return (self.labelled_class_logit(cas, labels), )
         return (outs[4][..., 0], )
 
     def scores_by_feat(self, outs: Tuple[torch.Tensor, ...],

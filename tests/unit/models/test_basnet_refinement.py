@@ -16,7 +16,7 @@ from mmaction.structures import ActionDataSample
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \
     segments_to_labels
 
-SYNTHETIC = 'configs/basnet/refineloc-basnet_i3d_4x38e_synthetic.py'
+SYNTHETIC = 'configs/basnet/refineloc-basnet_i3d_4x60e_synthetic.py'
 
 
 def build_head(**kw):
@@ -45,15 +45,20 @@ def test_labelled_class_logit_reads_only_the_video_classes():
     assert out.tolist() == [[9.] * 4]
 
 
-def test_suppression_cas_target_value_and_gradient():
+@pytest.mark.parametrize('target,cas_index,reaches_w',
+                         [('suppression_cas', 3, True),
+                          ('base_cas', 1, False)])
+def test_cas_target_value_and_gradient(target, cas_index, reaches_w):
     """The pseudo ground truth loss equals PseudoGTLoss(logits) on the
-    labelled classes' suppression CAS logit, and its gradient reaches the
-    CAS module (what the test reads), not only w."""
+    labelled classes' logit of the target's CAS (suppression or base
+    branch) and its gradient reaches the CAS module (what the test reads),
+    not only w; the base branch's loss cannot reach w (the filtering
+    module), the suppression branch's does (its input is w * x)."""
     init_default_scope('mmaction')
     torch.manual_seed(0)
     head = MODELS.build(dict(
         type='BaSNetHead', num_classes=3, in_channels=6, cas_channels=8,
-        filter_channels=4, pseudo_gt_target='suppression_cas',
+        filter_channels=4, pseudo_gt_target=target,
         pseudo_gt_loss=dict(type='PseudoGTLoss', input_type='logits',
                             loss_weight=1.0)))
     assert head.pseudo_label_branch == 'cas_module'
@@ -73,14 +78,18 @@ def test_suppression_cas_target_value_and_gradient():
     losses = head.loss(x, mask, samples)
     head.eval()  # no dropout: the reference below is deterministic
     losses = head.loss(x, mask, samples)
-    _, _, _, cas_supp, _ = head(x, mask)
-    logit = torch.stack([cas_supp[0, :, 0], cas_supp[1, :, 1:3].amax(-1)])
+    cas = head(x, mask)[cas_index]
+    logit = torch.stack([cas[0, :, 0], cas[1, :, 1:3].amax(-1)])
     ref = MODELS.build(dict(type='PseudoGTLoss', input_type='logits'))(
         logit, pseudo, mask, 0.5)
     torch.testing.assert_close(losses['loss_pseudo_gt'], ref)
+    cas_params = list(head.cas_module.parameters())
+    w_params = list(head.filter_module.parameters())
     grads = torch.autograd.grad(losses['loss_pseudo_gt'],
-                                list(head.cas_module.parameters()))
-    assert all(g.abs().sum() > 0 for g in grads)
+                                cas_params + w_params, allow_unused=True)
+    assert all(g.abs().sum() > 0 for g in grads[:len(cas_params)])
+    assert any(g is not None and g.abs().sum() > 0
+               for g in grads[len(cas_params):]) == reaches_w
 
 
 def test_suppression_cas_target_needs_logits():
@@ -174,11 +183,14 @@ def test_foreground_segments_map_to_raw_snippets_in_seconds():
 
 def test_synthetic_recipe_keys():
     """The synthetic config's recipe: labels from w with one threshold,
-    restricted to the video's classes, supervising the suppression CAS's
-    logits; its test thresholds are a key."""
+    restricted to the video's classes, supervising the CAS's logits
+    through the base branch (not w); both streams; its test thresholds
+    are a key."""
     cfg = Config.fromfile(SYNTHETIC)
     head = cfg.model.cls_head
-    assert head.pseudo_gt_target == 'suppression_cas'
+    assert head.pseudo_gt_target == 'base_cas'
+    assert head.in_channels == 2048
+    assert cfg.train_dataloader.dataset.dataset.stream == 2
     assert head.pseudo_gt_loss.input_type == 'logits'
     gen = cfg.default_hooks.pseudo_labels.generator
     assert gen.video_label_classes_only is True

@@ -24,7 +24,7 @@ from refineloc_mm.models.pseudo_label_quality import (QUALITY_HEADER,
                                                       variant_generators)
 
 init_default_scope('mmaction')
-BASNET = 'configs/basnet/refineloc-basnet_i3d_4x38e_synthetic.py'
+BASNET = 'configs/basnet/refineloc-basnet_i3d_4x60e_synthetic.py'
 ALL = 'min_cas_score=-1.0,min_attention_score=-1.0'  # every snippet
 NONE = 'min_attention_score=2.0'  # no snippet
 MIDDLE = 'min_cas_score=0.0,min_attention_score=0.5'
