@@ -143,7 +143,7 @@ def timelines(args: argparse.Namespace
             data, = score_videos(model, dataset, [i])
             if args.split == 'train':
                 data.pseudo_labels = video_pseudo_labels(
-                    rounds, data.video_name, data.num_snippets)
+                    rounds, data.video_name, data.label_grid[0])
             data.subtitle = f'{args.split} split  |  model: {checkpoint}'
             yield data, plot_timeline(
                 data,

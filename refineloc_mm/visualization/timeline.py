@@ -70,6 +70,11 @@ class TimelineData:
         min_cas_score (float, optional): Inference alpha_C.
         min_attention_score (float, optional): Inference alpha_A.
         subtitle (str): Appended to the figure title.
+        label_num_snippets (int, optional): Length of the pseudo labels'
+            grid, the raw snippets, when the model reads resampled ones
+            (:class:`ResampleSnippets`); None: ``num_snippets``.
+        label_seconds_per_snippet (float, optional): Seconds of one raw
+            snippet in that case; None: ``seconds_per_snippet``.
     """
     video_name: str
     duration: float
@@ -85,6 +90,14 @@ class TimelineData:
     min_cas_score: Optional[float] = None
     min_attention_score: Optional[float] = None
     subtitle: str = ''
+    label_num_snippets: Optional[int] = None
+    label_seconds_per_snippet: Optional[float] = None
+
+    @property
+    def label_grid(self) -> Tuple[int, float]:
+        """``(snippets, seconds per snippet)`` of the pseudo labels."""
+        return (self.label_num_snippets or self.num_snippets,
+                self.label_seconds_per_snippet or self.seconds_per_snippet)
 
 
 # ----------------------------------------------------------------- data
@@ -172,6 +185,9 @@ def score_videos(model: torch.nn.Module,
         foreground = scores.get('foreground')
         for j, ds in enumerate(samples):
             t = int(ds.metainfo['num_snippets'])
+            meta = ds.metainfo
+            # resampled input (ResampleSnippets): the labels' raw grid
+            raw_t = meta.get('raw_num_snippets')
             out.append(
                 TimelineData(
                     video_name=ds.metainfo['video_name'],
@@ -189,7 +205,10 @@ def score_videos(model: torch.nn.Module,
                     pred_segments=np.asarray(segments[j]).reshape(-1, 4),
                     min_cas_score=getattr(post, 'min_cas_score', None),
                     min_attention_score=getattr(post, 'min_attention_score',
-                                                None)))
+                                                None),
+                    label_num_snippets=None if raw_t is None else int(raw_t),
+                    label_seconds_per_snippet=None if raw_t is None else
+                    meta['raw_snippet_size'] / meta['fps']))
     return out
 
 
@@ -316,7 +335,7 @@ def _draw_gt(ax, data: TimelineData, classes: Sequence[str]) -> None:
 
 def _draw_pseudo(ax, data: TimelineData, max_rounds: int) -> None:
     rounds = _shown_rounds(data.pseudo_labels, max_rounds)
-    sps = data.seconds_per_snippet
+    _, sps = data.label_grid
     for row, r in enumerate(rounds):
         labels = data.pseudo_labels[r]
         for value in (1, 0, -1):

@@ -8,8 +8,11 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 from mmaction.structures import ActionDataSample
 
+# raw_num_snippets / raw_snippet_size: the raw snippet grid, set only by
+# ResampleSnippets (pseudo labels and ground truth live on it)
 META_KEYS = ('video_name', 'duration', 'fps', 'snippet_size',
-             'num_snippets', 'fg_weight')
+             'num_snippets', 'fg_weight', 'raw_num_snippets',
+             'raw_snippet_size')
 
 
 @TRANSFORMS.register_module()

@@ -126,3 +126,33 @@ def test_progress_in_a_log_prints_few_lines():
     quiet = io.StringIO()
     list(track_progress(range(5), file=quiet, enabled=False))
     assert quiet.getvalue() == ''
+
+
+def test_pseudo_labels_on_the_raw_grid_of_a_resampled_video():
+    """A model that reads 8 resampled snippets of 4 s (ResampleSnippets)
+    is trained with labels on the 32 raw snippets of 1 s: the labels'
+    track is drawn on the raw grid (a foreground run of raw snippets
+    10-13 is the bar [10 s, 14 s]), not on the resampled one."""
+    from refineloc_mm.datasets.transforms import (PackSnippetInputs,
+                                                  ResampleSnippets)
+    results = dict(features=np.zeros((32, 4), np.float32), num_snippets=32,
+                   snippet_size=16, fps=16., video_name='v', duration=32.,
+                   labels=[0], num_classes=2, gt_segments=np.zeros((0, 3)))
+    results['test_mode'] = True
+    sample = PackSnippetInputs()(ResampleSnippets(num_segments=8)(results))
+    meta = sample['data_samples'].metainfo
+    assert (meta['num_snippets'], meta['snippet_size']) == (8, 64)
+    assert (meta['raw_num_snippets'], meta['raw_snippet_size']) == (32, 16)
+
+    labels = np.zeros(32, np.int64)
+    labels[10:14] = 1
+    data = TimelineData(
+        video_name='v', duration=32., seconds_per_snippet=4.,
+        num_snippets=8, pseudo_labels={1: labels},
+        label_num_snippets=meta['raw_num_snippets'],
+        label_seconds_per_snippet=meta['raw_snippet_size'] / meta['fps'])
+    assert data.label_grid == (32, 1.)
+    fig = plot_timeline(data, [str(c) for c in range(2)])
+    fg, = fig.findobj(lambda a: a.get_gid() == 'pseudo_round_1_fg')
+    v = fg.get_paths()[0].vertices
+    np.testing.assert_allclose([v[:, 0].min(), v[:, 0].max()], [10., 14.])
