@@ -177,7 +177,7 @@ class BaSNetHead(BaseSnippetHead):
     @property
     def pseudo_label_branch(self) -> str:
         """The submodule the pseudo ground truth loss supervises: the
-        filtering module (w) or the CAS module (the suppression CAS), after
+        filtering module (w) or the CAS module (either CAS target), after
         ``pseudo_gt_target``."""
         return 'cas_module' if self.pseudo_gt_target in CAS_OUTPUT \
             else 'filter_module'
