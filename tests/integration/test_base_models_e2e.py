@@ -189,6 +189,23 @@ def test_dump_from_best_round(refined, tiny_data, tmp_path):
     assert fresh['results'] != doc['results']
 
 
+def test_timelines_of_the_best_round(refined, tiny_data, tmp_path):
+    """``tools/visualize.py`` (the last step of ``make demo``) draws the
+    training videos of the best round with the run's pseudo labels, also
+    for a model that reads resampled snippets (BaS-Net: the labels live
+    on the raw snippets)."""
+    name, work_dir, _ = refined
+    best = run_tool('tools/analyze_refinement.py', work_dir,
+                    '--best-checkpoint').stdout.strip()
+    out = tmp_path / 'timelines'
+    proc = run_tool('tools/visualize.py', CONFIGS[name], best, '--work-dir',
+                    work_dir, '--out-dir', out, '--videos', 2,
+                    '--cfg-options', *model_options(name, tiny_data))
+    pngs = sorted(out.glob('*.png'))
+    assert len(pngs) == 2
+    assert [str(p) for p in pngs] == sorted(proc.stdout.split())
+
+
 def test_resume_in_round_1(refined, tiny_data, tmp_path):
     """Stopped after the first epoch of round 1 and resumed: the resumed
     process trains only epochs 4-6, keeps round 1's labels and round
