@@ -184,14 +184,14 @@ def score_videos(model: torch.nn.Module,
         sps = snippet_durations(samples)
         foreground = scores.get('foreground')
         for j, ds in enumerate(samples):
-            t = int(ds.metainfo['num_snippets'])
             meta = ds.metainfo
+            t = int(meta['num_snippets'])
             # resampled input (ResampleSnippets): the labels' raw grid
             raw_t = meta.get('raw_num_snippets')
             out.append(
                 TimelineData(
-                    video_name=ds.metainfo['video_name'],
-                    duration=float(ds.metainfo['duration']),
+                    video_name=meta['video_name'],
+                    duration=float(meta['duration']),
                     seconds_per_snippet=sps[j],
                     num_snippets=t,
                     gt_segments=np.asarray(ds.gt_segments,

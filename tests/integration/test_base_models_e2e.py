@@ -88,6 +88,12 @@ def load_config(name, data_root):
     return cfg
 
 
+def best_checkpoint(work_dir):
+    """The best round's checkpoint, as ``make demo`` finds it."""
+    return run_tool('tools/analyze_refinement.py', work_dir,
+                    '--best-checkpoint').stdout.strip()
+
+
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
     return make_tiny_data(tmp_path_factory.mktemp('synthetic'))
@@ -162,8 +168,7 @@ def test_dump_from_best_round(refined, tiny_data, tmp_path):
     """The best round's checkpoint is tested: a valid results JSON equal to
     that round's validation predictions, unlike a fresh model's."""
     name, work_dir, _ = refined
-    best = run_tool('tools/analyze_refinement.py', work_dir,
-                    '--best-checkpoint').stdout.strip()
+    best = best_checkpoint(work_dir)
     summary = json.loads((work_dir / 'refinement_summary.json').read_text())
     assert best.endswith(f'round_{summary["best_round"]}.pth')
 
@@ -195,8 +200,7 @@ def test_timelines_of_the_best_round(refined, tiny_data, tmp_path):
     for a model that reads resampled snippets (BaS-Net: the labels live
     on the raw snippets)."""
     name, work_dir, _ = refined
-    best = run_tool('tools/analyze_refinement.py', work_dir,
-                    '--best-checkpoint').stdout.strip()
+    best = best_checkpoint(work_dir)
     out = tmp_path / 'timelines'
     proc = run_tool('tools/visualize.py', CONFIGS[name], best, '--work-dir',
                     work_dir, '--out-dir', out, '--videos', 2,
