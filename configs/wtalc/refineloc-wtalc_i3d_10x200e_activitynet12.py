@@ -1,24 +1,21 @@
 # RefineLoc on top of W-TALC, ActivityNet v1.2 I3D features. Ours
 # throughout (no published recipe): the refinement of
-# refineloc-wtalc_i3d_10x200e_thumos14.py (attention branch on W-TALC's
-# embedding, W-TALC's threshold then the foreground gate alpha_A = 0.1 at
-# test time, pseudo
-# labels from the model's own segments of the video's classes only)
+# refineloc-wtalc_i3d_10x200e_thumos14.py (pseudo labels from the model's
+# own segments of the video's classes only, supervising W-TALC's CAS on the
+# scale its threshold reads; W-TALC's own post-processing at test time)
 # with RefineLoc's ActivityNet v1.2 pseudo label dropout (0.2) and model
 # selection (average mAP), each round a full W-TALC training (200 epochs).
 _base_ = ['./wtalc_i3d_1x200e_activitynet12.py']
 
 model = dict(
     cls_head=dict(
-        # _delete_: replaces the base model's attention=None
-        attention=dict(_delete_=True, num_layers=2, detach_embedding=False),
+        pseudo_gt_target='cas_margin',
+        margin_scale=10.,
         pseudo_gt_loss=dict(
             type='PseudoGTLoss',
             input_type='logits',
             weighting='sqrt_pos_weight',
-            loss_weight=2.),
-        post_processor=dict(
-            min_foreground=0.1, foreground_mode='gate_after_threshold')))
+            loss_weight=2.)))
 
 # W-TALC alone trains with an EpochBasedTrainLoop (validated every
 # epoch): _delete_ replaces it by the refinement loop, each round one full

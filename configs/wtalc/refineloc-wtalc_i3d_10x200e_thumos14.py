@@ -2,14 +2,14 @@
 # W-TALC keeps its authors' settings (wtalc_i3d_1x200e_thumos14.py); the
 # refinement is ours (the RefineLoc paper's exact W-TALC recipe is not
 # known here, every choice below is a config key):
-# - a foreground attention branch on W-TALC's embedding (2-layer MLP, one
-#   logit), trained only by the pseudo ground truth loss (RefineLoc's k = 1
-#   loss and THUMOS14 weight: BCE with logits, pos_weight sqrt(w_fg),
-#   weight 2), whose gradient also reaches the embedding;
-# - at test time, once the branch has been trained (round 0 is plain
-#   W-TALC), W-TALC's threshold on every snippet, then its runs cut at the
-#   snippets with foreground < alpha_A = 0.1 (foreground_mode=
-#   'gate_after_threshold'; docs/wtalc.md compares the modes and alpha_A);
+# - the pseudo labels supervise W-TALC's CAS on the scale its threshold
+#   reads (pseudo_gt_target='cas_margin': per labelled class, the CAS
+#   normalized over the video to [0, 1] minus 1 - threshold_ratio, times
+#   10, as the logit of RefineLoc's k = 1 loss: BCE with logits, pos_weight
+#   sqrt(w_fg), weight 2): positive where W-TALC's post-processing keeps a
+#   snippet, whatever the logits' level, so W-TALC's class filter is left
+#   alone; the test is W-TALC's own post-processing (docs/wtalc.md
+#   compares this target with a foreground branch on the embedding);
 # - pseudo labels from the model's own post-processing (post_processor=
 #   None: the same segments as at test time) on
 #   the training videos, only the classes the video is labelled with
@@ -21,18 +21,13 @@ _base_ = ['./wtalc_i3d_1x200e_thumos14.py']
 
 model = dict(
     cls_head=dict(
-        # _delete_: replaces the base model's attention=None
-        attention=dict(_delete_=True, num_layers=2, detach_embedding=False),
+        pseudo_gt_target='cas_margin',
+        margin_scale=10.,
         pseudo_gt_loss=dict(
             type='PseudoGTLoss',
             input_type='logits',
             weighting='sqrt_pos_weight',
-            loss_weight=2.),
-        # test time: W-TALC's threshold on every snippet, then runs cut at
-        # snippets with foreground < alpha_A (WTALCPostProcessor.
-        # foreground_mode; gating before the threshold fragments actions)
-        post_processor=dict(
-            min_foreground=0.1, foreground_mode='gate_after_threshold')))
+            loss_weight=2.)))
 
 # W-TALC alone trains with an EpochBasedTrainLoop (validated every
 # epoch): _delete_ replaces it by the refinement loop, each round one full

@@ -1,14 +1,13 @@
 # W-TALC alone on the embedded synthetic THUMOS14-shaped set, with the
-# shrinking of refineloc-wtalc_i3d_4x18e_synthetic.py (one 1024-d I3D
+# shrinking of refineloc-wtalc_i3d_4x26e_synthetic.py (one 1024-d I3D
 # stream, training videos cropped to 256 snippets, Adam lr 2e-3): the same
-# config without the attention branch and the refinement loop, 2000
+# config without the pseudo ground truth loss and the refinement loop, 2000
 # iterations (40 epochs of 50 batches) validated every 100. Its log is
 # W-TALC's learning curve on the set (docs/wtalc.md).
-_base_ = ['./refineloc-wtalc_i3d_4x18e_synthetic.py']
+_base_ = ['./refineloc-wtalc_i3d_4x26e_synthetic.py']
 
-# plain W-TALC: no foreground branch (its post-processing is then the
-# original's whatever foreground_mode says)
-model = dict(cls_head=dict(attention=None))
+# plain W-TALC: the base head's defaults (no pseudo ground truth target)
+model = dict(cls_head=dict(pseudo_gt_target='attention'))
 train_cfg = dict(
     _delete_=True, type='EpochBasedTrainLoop', max_epochs=40, val_interval=2)
 default_hooks = dict(checkpoint=dict(interval=40))

@@ -33,7 +33,8 @@ import torch.nn as nn
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from refineloc_mm.models.utils.snippet_ops import (no_autocast,
+from refineloc_mm.models.utils.snippet_ops import (max_over_labelled_classes,
+                                                   no_autocast,
                                                    stack_video_labels,
                                                    topk_mean_over_time, unpack)
 from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
@@ -309,12 +310,7 @@ class BaSNetHead(BaseSnippetHead):
         Returns:
             Tensor: [B, T].
         """
-        num_classes = video_labels.shape[1]
-        labelled = video_labels > 0
-        labelled = labelled | ~labelled.any(1, keepdim=True)
-        logits = cas[..., :num_classes].masked_fill(
-            ~labelled[:, None], float('-inf'))
-        return logits.amax(-1)
+        return max_over_labelled_classes(cas, video_labels)
 
     def pseudo_label_output(self, outs: Tuple[torch.Tensor, ...],
                             mask: torch.Tensor, data_samples: SampleList

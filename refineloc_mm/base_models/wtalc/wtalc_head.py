@@ -20,8 +20,20 @@ snippets at 25 fps = 0.64 s):
   CAS logits over time (``test.py``);
 * segments: :class:`WTALCPostProcessor` (``detectionMAP.py``).
 
-The attention branch (ours; the RefineLoc paper's exact recipe for W-TALC
-is not known here): an MLP on h (after dropout in training) giving one
+What the refinement's pseudo labels supervise (ours; the RefineLoc paper's
+exact recipe for W-TALC is not known here), ``pseudo_gt_target``:
+
+* ``'cas_margin'`` (the refinement configs; no branch): per snippet, the
+  max over the video's labelled classes of the CAS normalized over the
+  video to [0, 1], minus W-TALC's threshold on that scale, times
+  ``margin_scale`` (:meth:`WTALCHead.cas_margin`), as the logit of
+  :class:`PseudoGTLoss`: it trains what W-TALC's threshold reads and is
+  the same for any shift or positive scale of the logits, so the level
+  that W-TALC's class filter reads is left to the MIL loss; the test is
+  W-TALC's own post-processing;
+* ``'attention'`` (the default): the attention branch below.
+
+The attention branch: an MLP on h (after dropout in training) giving one
 foreground logit per snippet, trained by the pseudo ground truth loss only
 (:class:`PseudoGTLoss`, RefineLoc's k = 1 setting by default: BCE with
 logits, ``pos_weight = sqrt(w_fg)``, weight 2). A persistent buffer
@@ -42,6 +54,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from refineloc_mm.models.utils.snippet_mlp import SnippetMLP
 from refineloc_mm.models.utils.snippet_ops import (autocast_input, no_autocast,
+                                                   max_over_labelled_classes,
                                                    stack_pseudo_labels,
                                                    stack_video_labels,
                                                    topk_counts,
@@ -49,6 +62,8 @@ from refineloc_mm.models.utils.snippet_ops import (autocast_input, no_autocast,
 from refineloc_mm.models.heads.base_snippet_head import BaseSnippetHead
 
 ATTENTION_KEYS = ('num_layers', 'detach_embedding')
+# what the pseudo labels supervise (WTALCHead.pseudo_gt_target)
+PSEUDO_GT_TARGETS = ('attention', 'cas_margin')
 
 
 @MODELS.register_module()
@@ -70,6 +85,12 @@ class WTALCHead(BaseSnippetHead):
         mil_loss (dict): :class:`MILLoss` config.
         casl_loss (dict): :class:`CoActivitySimilarityLoss` config; its
             ``num_similar`` must be the batch sampler's.
+        pseudo_gt_target (str): What the pseudo labels supervise:
+            ``'attention'`` (the branch; default) or ``'cas_margin'``
+            (the CAS, no branch allowed); see the module docstring.
+        margin_scale (float): Scale of the normalized CAS margin (the
+            logits lie in [-margin_scale / 2, margin_scale / 2] for
+            threshold_ratio 0.5). Defaults to 10.
         attention (dict, optional): The foreground attention branch:
             ``num_layers`` (linear layers of the MLP on h, hidden widths
             halving, PyTorch default init; default 2) and
@@ -84,8 +105,12 @@ class WTALCHead(BaseSnippetHead):
             ``classifier``.
     """
 
-    # the output the pseudo ground truth loss supervises
-    pseudo_label_branch = 'fc_attention'
+    @property
+    def pseudo_label_branch(self) -> str:
+        """The submodule the pseudo ground truth loss trains: the branch,
+        or the classifier for ``pseudo_gt_target='cas_margin'``."""
+        return 'classifier' if self.pseudo_gt_target == 'cas_margin' \
+            else 'fc_attention'
 
     def __init__(self,
                  num_classes: int,
@@ -106,14 +131,28 @@ class WTALCHead(BaseSnippetHead):
                      loss_weight=2.0),
                  post_processor: ConfigType = dict(
                      type='WTALCPostProcessor'),
+                 pseudo_gt_target: str = 'attention',
+                 margin_scale: float = 10.,
                  init_cfg: OptConfigType = None) -> None:
+        if pseudo_gt_target not in PSEUDO_GT_TARGETS:
+            raise ValueError(f'pseudo_gt_target must be one of '
+                             f'{PSEUDO_GT_TARGETS}, got {pseudo_gt_target!r}')
+        if pseudo_gt_target == 'attention' and attention is None:
+            pseudo_gt_loss = None
+        if pseudo_gt_target == 'cas_margin' and attention is not None:
+            raise ValueError(
+                "WTALCHead(pseudo_gt_target='cas_margin') supervises the "
+                'CAS: an attention branch would never be trained (set '
+                'attention=None)')
         super().__init__(
             num_classes,
             in_channels,
-            pseudo_gt_loss=pseudo_gt_loss if attention is not None else None,
+            pseudo_gt_loss=pseudo_gt_loss,
             post_processor=post_processor,
             init_cfg=init_cfg)
         self.topk_divisor = topk_divisor
+        self.pseudo_gt_target = pseudo_gt_target
+        self.margin_scale = margin_scale
         if embedding_channels is None:
             embedding_channels = in_channels
         if int(embedding_channels) != embedding_channels or \
@@ -218,6 +257,7 @@ class WTALCHead(BaseSnippetHead):
         """
         losses = super().loss(x, mask, data_samples)
         if self.training and self.with_attention and \
+                self.pseudo_gt_target == 'attention' and \
                 self._labelled(data_samples, mask):
             self.attention_trained.fill_(1.)
         return losses
@@ -238,12 +278,14 @@ class WTALCHead(BaseSnippetHead):
         labels = stack_video_labels(
             data_samples, self.num_classes, cas.device, cas.dtype,
             require_label="W-TALC's MIL loss needs")
-        if not self.with_attention and self._labelled(data_samples, mask):
+        if self.pseudo_gt_loss is None and \
+                self._labelled(data_samples, mask):
             raise ValueError(
                 'the videos carry pseudo labels (e.g. '
                 f'"{data_samples[0].metainfo.get("video_name")}") '
                 'but WTALCHead has no attention branch to learn '
-                'them: set cls_head.attention=dict(num_layers=2)')
+                "them: set cls_head.pseudo_gt_target='cas_margin' or "
+                'cls_head.attention=dict(num_layers=2)')
         with no_autocast(cas):
             return dict(
                 loss_mil=self.mil_loss(cas, mask, labels,
@@ -255,7 +297,37 @@ class WTALCHead(BaseSnippetHead):
                             ) -> Optional[Tuple[torch.Tensor]]:
         """The attention branch's foreground logits [B, T] (None without
         the branch)."""
+        if self.pseudo_gt_target == 'cas_margin':
+            return (self.cas_margin(outs[1], mask, data_samples), )
         return (outs[2], ) if self.with_attention else None
+
+    def cas_margin(self, cas: torch.Tensor, mask: torch.Tensor,
+                   data_samples: SampleList) -> torch.Tensor:
+        """Per snippet, the max over the video's labelled classes of the
+        CAS normalized to [0, 1] over the video (min -> 0, max -> 1) minus
+        W-TALC's threshold on that scale (1 - threshold_ratio), times
+        ``margin_scale``: positive where W-TALC's post-processing keeps the
+        snippet, whatever the logits' level and range.
+
+        Args:
+            cas (Tensor): [B, T, C] CAS logits.
+            mask (Tensor): [B, T] bool.
+            data_samples (list[ActionDataSample]): With ``gt_label``
+                (multi-hot [C]).
+
+        Returns:
+            Tensor: [B, T] logits of the pseudo ground truth loss (0 on
+            padding).
+        """
+        labels = stack_video_labels(data_samples, self.num_classes,
+                                    cas.device)
+        valid = mask[..., None]
+        top = cas.masked_fill(~valid, float('-inf')).amax(1, True)
+        low = cas.masked_fill(~valid, float('inf')).amin(1, True)
+        level = (cas - low) / (top - low).clamp_min(1e-6)
+        margin = level - (1 - self.post_processor.threshold_ratio)
+        return (self.margin_scale * max_over_labelled_classes(
+            margin, labels)).masked_fill(~mask, 0.)
 
     def scores_by_feat(self, outs: Tuple[torch.Tensor, ...],
                        mask: torch.Tensor,

@@ -153,6 +153,28 @@ def stack_video_labels(data_samples: SampleList,
     return labels
 
 
+def max_over_labelled_classes(values: torch.Tensor,
+                               video_labels: torch.Tensor) -> torch.Tensor:
+    """Per snippet, the max of ``values`` over the video's labelled
+    classes (the class-agnostic view of a CAS that pseudo labels restricted
+    to the video's classes supervise).
+
+    Args:
+        values (Tensor): [B, T, C'] per-class scores, C' >= C (columns past
+            the C action classes, e.g. a background class, are ignored).
+        video_labels (Tensor): [B, C] multi-hot. A video without any label
+            takes the max over all C action classes.
+
+    Returns:
+        Tensor: [B, T].
+    """
+    num_classes = video_labels.shape[1]
+    labelled = video_labels > 0
+    labelled = labelled | ~labelled.any(1, keepdim=True)
+    return values[..., :num_classes].masked_fill(
+        ~labelled[:, None], float('-inf')).amax(-1)
+
+
 def topk_counts(mask: torch.Tensor, divisor: int = 8,
                 rounding: str = 'ceil') -> torch.Tensor:
     """k of the top-k pooling per video: ``T_i / divisor`` rounded.

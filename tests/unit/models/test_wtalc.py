@@ -397,6 +397,53 @@ def test_pseudo_gt_gradient_reaches_the_branch():
         assert cls_grad is None or not cls_grad.any()
 
 
+def test_cas_margin_target():
+    """``pseudo_gt_target='cas_margin'``: the pseudo labels supervise the
+    labelled classes' CAS, normalized over the video to [0, 1] and centred
+    on W-TALC's threshold (1 - threshold_ratio), times ``margin_scale``:
+    the same for any shift or positive scale of the logits (so the loss
+    cannot move the level that W-TALC's class filter reads), no branch
+    needed, and the gradient reaches the classifier and the embedding."""
+    model = wtalc(attention=False, pseudo_gt_target='cas_margin')
+    head = model.cls_head
+    cas = torch.zeros(2, 5, C)
+    cas[0, :4, 1] = torch.tensor([0., 2., 4., 1.])
+    cas[0, :4, 3] = torch.tensor([9., 9., 9., 0.])  # a class it lacks
+    cas[1, :, 2] = torch.tensor([1., 3., 1., 2., 5.])
+    cas[1, :, 4] = torch.tensor([5., 1., 1., 1., 1.])
+    mask = torch.ones(2, 5, dtype=torch.bool)
+    mask[0, 4] = False
+    samples = []
+    for labelled in ([1], [2, 4]):
+        ds = ActionDataSample()
+        label = torch.zeros(C)
+        label[labelled] = 1
+        ds.gt_label = label
+        samples.append(ds)
+    want = torch.tensor([[-5., 0., 5., -2.5, 0.], [5., 0., -5., -2.5, 5.]])
+    torch.testing.assert_close(head.cas_margin(cas, mask, samples), want)
+    torch.testing.assert_close(
+        head.cas_margin(3. * cas + 7., mask, samples), want)
+    head.margin_scale = 4.
+    torch.testing.assert_close(head.cas_margin(cas, mask, samples),
+                               want * 0.4)
+
+    model.train()
+    x, samples = inputs()
+    losses = model(x, samples, mode='loss')
+    assert losses['loss_pseudo_gt'] > 0
+    losses['loss_pseudo_gt'].backward()
+    assert head.pseudo_label_branch == 'classifier'
+    for layer in (head.classifier, head.fc):
+        assert layer.weight.grad.abs().sum() > 0
+    assert 'foreground' not in model.snippet_scores(x, samples)
+    # a branch would never be trained: refused, as an unknown target
+    with pytest.raises(ValueError, match='attention=None'):
+        wtalc(pseudo_gt_target='cas_margin')
+    with pytest.raises(ValueError, match='pseudo_gt_target'):
+        wtalc(attention=False, pseudo_gt_target='cas')
+
+
 def test_plain_wtalc_refuses_pseudo_labels():
     model = wtalc(attention=False)
     model.train()
@@ -498,16 +545,16 @@ def test_post_processor_foreground_modes():
 
 
 @pytest.mark.parametrize(('name', 'alone'), [
-    ('refineloc-wtalc_i3d_4x18e_synthetic', 'wtalc_i3d_1x40e_synthetic'),
+    ('refineloc-wtalc_i3d_4x26e_synthetic', 'wtalc_i3d_1x40e_synthetic'),
     ('refineloc-wtalc_i3d_10x200e_thumos14', 'wtalc_i3d_1x200e_thumos14'),
     ('refineloc-wtalc_i3d_10x200e_activitynet12',
      'wtalc_i3d_1x200e_activitynet12'),
 ])
 def test_refinement_configs_use_the_recipe(name, alone):
-    """The refinement configs build a head whose trained foreground gives
-    the foreground runs at test time (planted scores through the head's
-    own post_process) and a generator that keeps only the video's
-    classes; W-TALC alone keeps the original post-processing."""
+    """The refinement configs build a head whose pseudo labels supervise
+    the CAS margin (no branch, W-TALC's own segments at test time) and a
+    generator that keeps only the video's classes; W-TALC alone has no
+    pseudo ground truth loss."""
     from mmengine.config import Config
     from helpers.runs import REPO
     init_default_scope('mmaction')
@@ -518,35 +565,16 @@ def test_refinement_configs_use_the_recipe(name, alone):
     cfg.model.cls_head.in_channels = 8
     cfg.model.cls_head.num_classes = 3
     head = MODELS.build(cfg.model.cls_head)
-    post = head.post_processor
-    assert post.foreground_mode == 'gate_after_threshold'
-    assert post.min_foreground == 0.1
-    # case A of test_post_processor_foreground_modes, through the head:
-    # the action is kept whole (gating first would cut it at snippet 5),
-    # and cut at the snippet whose foreground is below alpha_A
-    cas = torch.zeros(1, 12, 2)
-    cas[0, 2:8, 1] = 3.
-    cas[0, 5, 1] = 2.
-    fg = torch.full((1, 12), 0.3)
-    fg[0, 5] = 0.95
-    fg[0, 7] = 0.05
-    scores = dict(cas=cas, mask=torch.ones(1, 12, dtype=torch.bool),
-                  foreground=fg)
-    sample = ActionDataSample()
-    sample.set_metainfo(dict(fps=25., snippet_size=16))
-    (segs, ) = head.post_process(scores, [sample])
-    np.testing.assert_allclose(segs[:, :3], [[1.28, 4.48, 1.]])
-    # W-TALC alone: no branch, so no foreground score, and its segments
-    # are the original's (the whole run above max - 0.5 (max - min))
+    assert not head.with_attention
+    assert head.pseudo_gt_target == 'cas_margin'
+    assert head.pseudo_label_branch == 'classifier'
+    assert head.pseudo_gt_loss is not None
     alone = Config.fromfile(str(REPO / 'configs' / 'wtalc' / f'{alone}.py'))
     assert alone.model.cls_head.attention is None
     alone.model.cls_head.in_channels = 8
     alone.model.cls_head.num_classes = 3
     head = MODELS.build(alone.model.cls_head)
-    assert not head.with_attention
-    del scores['foreground']
-    (segs, ) = head.post_process(scores, [sample])
-    np.testing.assert_allclose(segs[:, :3], [[1.28, 5.12, 1.]])
+    assert not head.with_attention and head.pseudo_gt_loss is None
 
 
 def test_crop_then_frame_sampling_keeps_raw_snippets():
