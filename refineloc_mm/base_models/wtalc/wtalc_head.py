@@ -283,8 +283,8 @@ class WTALCHead(BaseSnippetHead):
             raise ValueError(
                 'the videos carry pseudo labels (e.g. '
                 f'"{data_samples[0].metainfo.get("video_name")}") '
-                'but WTALCHead has no attention branch to learn '
-                "them: set cls_head.pseudo_gt_target='cas_margin' or "
+                'but WTALCHead has nothing to learn them with: set '
+                "cls_head.pseudo_gt_target='cas_margin' or "
                 'cls_head.attention=dict(num_layers=2)')
         with no_autocast(cas):
             return dict(
@@ -295,8 +295,9 @@ class WTALCHead(BaseSnippetHead):
     def pseudo_label_output(self, outs: Tuple[torch.Tensor, ...],
                             mask: torch.Tensor, data_samples: SampleList
                             ) -> Optional[Tuple[torch.Tensor]]:
-        """The attention branch's foreground logits [B, T] (None without
-        the branch)."""
+        """The logits [B, T] the pseudo ground truth loss supervises: the
+        CAS margin (:meth:`cas_margin`) or the attention branch's
+        foreground logits (None without the branch)."""
         if self.pseudo_gt_target == 'cas_margin':
             return (self.cas_margin(outs[1], mask, data_samples), )
         return (outs[2], ) if self.with_attention else None
