@@ -297,21 +297,6 @@ class BaSNetHead(BaseSnippetHead):
                 mask=mask,
                 video_labels=labels)
 
-    @staticmethod
-    def labelled_class_logit(cas: torch.Tensor,
-                             video_labels: torch.Tensor) -> torch.Tensor:
-        """Per snippet, the max CAS logit over the video's labelled classes.
-
-        Args:
-            cas (Tensor): [B, T, C + 1] CAS logits.
-            video_labels (Tensor): [B, C] multi-hot. A video without any
-                label takes the max over all C action classes.
-
-        Returns:
-            Tensor: [B, T].
-        """
-        return max_over_labelled_classes(cas, video_labels)
-
     def pseudo_label_output(self, outs: Tuple[torch.Tensor, ...],
                             mask: torch.Tensor, data_samples: SampleList
                             ) -> Tuple[torch.Tensor]:
@@ -323,7 +308,7 @@ class BaSNetHead(BaseSnippetHead):
                                         mask.device)
             cas = outs[CAS_OUTPUT[self.pseudo_gt_target]]
             with no_autocast(mask):
-                return (self.labelled_class_logit(cas, labels), )
+                return (max_over_labelled_classes(cas, labels), )
         return (outs[4][..., 0], )
 
     def scores_by_feat(self, outs: Tuple[torch.Tensor, ...],

@@ -256,8 +256,8 @@ class WTALCHead(BaseSnippetHead):
                 ``2 * num_similar`` videos are the co-activity pairs.
         """
         losses = super().loss(x, mask, data_samples)
+        # (a branch exists only with pseudo_gt_target='attention')
         if self.training and self.with_attention and \
-                self.pseudo_gt_target == 'attention' and \
                 self._labelled(data_samples, mask):
             self.attention_trained.fill_(1.)
         return losses

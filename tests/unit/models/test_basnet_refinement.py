@@ -13,6 +13,7 @@ import refineloc_mm  # noqa: F401
 import refineloc_mm.base_models.basnet  # noqa: F401
 from mmaction.registry import MODELS, TASK_UTILS
 from mmaction.structures import ActionDataSample
+from refineloc_mm.models.utils.snippet_ops import max_over_labelled_classes
 from refineloc_mm.models.task_modules.pseudo_gt_generator import \
     segments_to_labels
 
@@ -30,18 +31,20 @@ def build_head(**kw):
 
 
 def test_labelled_class_logit_reads_only_the_video_classes():
-    """Planted: the video is labelled with classes 0 and 2; class 1 is
-    high everywhere and must not enter; the background column neither."""
+    """The logit the CAS targets supervise (``max_over_labelled_classes``
+    on BaS-Net's [B, T, C + 1] CAS). Planted: the video is labelled with
+    classes 0 and 2; class 1 is high everywhere and must not enter; the
+    background column neither."""
     cas = torch.full((1, 4, 4), -5.)
     cas[0, :, 1] = 9.  # an unlabelled class
     cas[0, :, 3] = 9.  # the background logit
     cas[0, 0, 0] = 2.
     cas[0, 1, 2] = 3.
     labels = torch.tensor([[1., 0., 1.]])
-    out = build_head().labelled_class_logit(cas, labels)
+    out = max_over_labelled_classes(cas, labels)
     assert out.tolist() == [[2., 3., -5., -5.]]
     # a video without labels: max over the action classes (not background)
-    out = build_head().labelled_class_logit(cas, torch.zeros(1, 3))
+    out = max_over_labelled_classes(cas, torch.zeros(1, 3))
     assert out.tolist() == [[9.] * 4]
 
 
