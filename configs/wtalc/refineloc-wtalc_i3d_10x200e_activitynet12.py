@@ -11,6 +11,7 @@ model = dict(
     cls_head=dict(
         pseudo_gt_target='cas_margin',
         margin_scale=10.,
+        level_loss=dict(type='BCELossWithLogits', loss_weight=0.2),
         pseudo_gt_loss=dict(
             type='PseudoGTLoss',
             input_type='logits',

@@ -10,6 +10,10 @@
 #   snippet, whatever the logits' level, so W-TALC's class filter is left
 #   alone; the test is W-TALC's own post-processing (docs/wtalc.md
 #   compares this target with a foreground branch on the embedding);
+# - that level, free under the margin, is pinned in the rounds with pseudo
+#   labels by a BCE (weight 0.2) of W-TALC's top-k pooled logits against
+#   the video labels (level_loss): without it each round scores more
+#   classes the test video does not have above W-TALC's class filter;
 # - pseudo labels from the model's own post-processing (post_processor=
 #   None: the same segments as at test time) on
 #   the training videos, only the classes the video is labelled with
@@ -23,6 +27,7 @@ model = dict(
     cls_head=dict(
         pseudo_gt_target='cas_margin',
         margin_scale=10.,
+        level_loss=dict(type='BCELossWithLogits', loss_weight=0.2),
         pseudo_gt_loss=dict(
             type='PseudoGTLoss',
             input_type='logits',

@@ -2,7 +2,8 @@
 # (data/synthetic/, written by tools/data/generate_synthetic.py), 4 rounds.
 # The recipe is the THUMOS14 one (refineloc-wtalc_i3d_10x200e_thumos14.py:
 # class restricted pseudo labels that supervise W-TALC's CAS on the scale
-# its threshold reads, pseudo_gt_target='cas_margin'), shrunk to fit 4
+# its threshold reads, pseudo_gt_target='cas_margin', with the level loss
+# that keeps W-TALC's class filter from drifting), shrunk to fit 4
 # rounds into 15 minutes on 2 CPU cores (docs/wtalc.md, "Synthetic set"):
 # one I3D stream (1024-d) instead of both (both learn faster early, at 2.7
 # times the CPU time), training videos cropped to 256 snippets instead of

@@ -7,7 +7,7 @@
 _base_ = ['./refineloc-wtalc_i3d_4x26e_synthetic.py']
 
 # plain W-TALC: the base head's defaults (no pseudo ground truth target)
-model = dict(cls_head=dict(pseudo_gt_target='attention'))
+model = dict(cls_head=dict(pseudo_gt_target='attention', level_loss=None))
 train_cfg = dict(
     _delete_=True, type='EpochBasedTrainLoop', max_epochs=40, val_interval=2)
 default_hooks = dict(checkpoint=dict(interval=40))

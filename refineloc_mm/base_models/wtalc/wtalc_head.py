@@ -30,7 +30,13 @@ exact recipe for W-TALC is not known here), ``pseudo_gt_target``:
   :class:`PseudoGTLoss`: it trains what W-TALC's threshold reads and is
   the same for any shift or positive scale of the logits, so the level
   that W-TALC's class filter reads is left to the MIL loss; the test is
-  W-TALC's own post-processing;
+  W-TALC's own post-processing. Left free, that level drifts: each round
+  trained with the margin scores more classes the test video does not have
+  above W-TALC's filter (``docs/wtalc.md``). ``level_loss`` (the
+  refinement configs: ``BCELossWithLogits``, weight 0.2) pins it on the
+  batches that carry pseudo labels: a BCE of the top-k pooled logits
+  (:meth:`WTALCHead.video_score`, > 0 is what the filter keeps) against
+  the video labels;
 * ``'attention'`` (the default): the attention branch below.
 
 The attention branch: an MLP on h (after dropout in training) giving one
@@ -91,6 +97,12 @@ class WTALCHead(BaseSnippetHead):
         margin_scale (float): Scale of the normalized CAS margin (the
             logits lie in [-margin_scale / 2, margin_scale / 2] for
             threshold_ratio 0.5). Defaults to 10.
+        level_loss (dict, optional): Only with ``pseudo_gt_target=
+            'cas_margin'``: a loss ``(logits [B, C], labels [B, C])`` (e.g.
+            ``dict(type='BCELossWithLogits', loss_weight=0.2)``) of the
+            top-k pooled logits against the multi-hot video labels,
+            ``loss_level``, on the batches that carry pseudo labels.
+            Defaults to None (no such term).
         attention (dict, optional): The foreground attention branch:
             ``num_layers`` (linear layers of the MLP on h, hidden widths
             halving, PyTorch default init; default 2) and
@@ -133,6 +145,7 @@ class WTALCHead(BaseSnippetHead):
                      type='WTALCPostProcessor'),
                  pseudo_gt_target: str = 'attention',
                  margin_scale: float = 10.,
+                 level_loss: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         if pseudo_gt_target not in PSEUDO_GT_TARGETS:
             raise ValueError(f'pseudo_gt_target must be one of '
@@ -144,6 +157,11 @@ class WTALCHead(BaseSnippetHead):
                 "WTALCHead(pseudo_gt_target='cas_margin') supervises the "
                 'CAS: an attention branch would never be trained (set '
                 'attention=None)')
+        if level_loss is not None and pseudo_gt_target != 'cas_margin':
+            raise ValueError(
+                'WTALCHead(level_loss=...) pins the logits\' level that '
+                "pseudo_gt_target='cas_margin' leaves free; got "
+                f'pseudo_gt_target={pseudo_gt_target!r}')
         super().__init__(
             num_classes,
             in_channels,
@@ -165,6 +183,8 @@ class WTALCHead(BaseSnippetHead):
         self.classifier = nn.Linear(self.embedding_channels, num_classes)
         self.mil_loss = MODELS.build(mil_loss)
         self.casl_loss = MODELS.build(casl_loss)
+        self.level_loss = None if level_loss is None else MODELS.build(
+            level_loss)
         self.fc_attention = None
         self.detach_embedding = False
         if attention is not None:
@@ -291,6 +311,27 @@ class WTALCHead(BaseSnippetHead):
                 loss_mil=self.mil_loss(cas, mask, labels,
                                        self.video_score(cas, mask)),
                 loss_casl=self.casl_loss(h, cas, mask, labels))
+
+    def loss_pseudo_gt(self, outs: Tuple[torch.Tensor, ...],
+                       mask: torch.Tensor,
+                       data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """``loss_pseudo_gt`` (:meth:`BaseSnippetHead.loss_pseudo_gt`) and,
+        with ``level_loss``, ``loss_level``: ``level_loss`` of the top-k
+        pooled logits [B, C] against the video labels [B, C] on a batch
+        that carries pseudo labels, zero (still in the graph) on one that
+        does not (round 0)."""
+        losses = super().loss_pseudo_gt(outs, mask, data_samples)
+        if self.level_loss is None:
+            return losses
+        cas = outs[1]
+        labels = stack_video_labels(data_samples, self.num_classes,
+                                    cas.device, cas.dtype)
+        with no_autocast(cas):
+            loss = self.level_loss(
+                self.video_score(cas, mask), (labels > 0).to(cas.dtype))
+        labelled = self._labelled(data_samples, mask)
+        losses['loss_level'] = loss if labelled else loss * 0.
+        return losses
 
     def pseudo_label_output(self, outs: Tuple[torch.Tensor, ...],
                             mask: torch.Tensor, data_samples: SampleList

@@ -304,6 +304,12 @@ class TemporalmAP(BaseMetric):
         results_file (str, optional): If given, all predictions are written
             there as an ActivityNet results JSON (``version``, ``results``,
             ``external_data``). Defaults to None.
+        video_classes_only (bool): A diagnostic, not the benchmark metric:
+            drop each video's predictions of classes absent from its
+            ground truth before matching, so that the mAP measures the
+            localization alone (what a perfect video classifier would
+            score). The dumped results keep every prediction. Defaults to
+            False.
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix added to the metric names.
@@ -321,6 +327,7 @@ class TemporalmAP(BaseMetric):
                  tiou_thresholds: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5,
                                                      0.6, 0.7),
                  results_file: str | None = None,
+                 video_classes_only: bool = False,
                  collect_device: str = 'cpu',
                  prefix: str | None = None,
                  collect_dir: str | None = None) -> None:
@@ -336,6 +343,7 @@ class TemporalmAP(BaseMetric):
                              f'{thresholds.tolist()}.')
         self.tiou_thresholds = tuple(float(t) for t in thresholds)
         self.results_file = results_file
+        self.video_classes_only = video_classes_only
 
     def process(self, data_batch: Any,
                 data_samples: Sequence[dict]) -> None:
@@ -379,6 +387,16 @@ class TemporalmAP(BaseMetric):
                 return np.zeros(shape, dtype=dtype)
             return np.concatenate(arrays).astype(dtype, copy=False)
 
+        # predictions of classes absent from their video (logged)
+        absent = [~np.isin(res['pred_labels'], res['gt_labels'])
+                  for res in results]
+        num_absent = int(sum(a.sum() for a in absent))
+        if self.video_classes_only:
+            results = [{
+                **res, 'pred_segments': res['pred_segments'][~a],
+                'pred_labels': res['pred_labels'][~a],
+                'pred_scores': res['pred_scores'][~a]
+            } for res, a in zip(results, absent)]
         num_preds = [len(res['pred_scores']) for res in results]
         num_gts = [len(res['gt_labels']) for res in results]
         videos = np.arange(len(results))
@@ -403,7 +421,7 @@ class TemporalmAP(BaseMetric):
             metrics[f'mAP@{thr:g}'] = float(value)
         metrics['average_mAP'] = float(mean_ap.mean())
         self._log_table(metrics, len(results), len(classes), sum(num_gts),
-                        sum(num_preds))
+                        sum(num_preds), num_absent)
         return metrics
 
     @staticmethod
@@ -430,7 +448,8 @@ class TemporalmAP(BaseMetric):
         return str(index)
 
     def _log_table(self, metrics: dict[str, float], num_videos: int,
-                   num_classes: int, num_gts: int, num_preds: int) -> None:
+                   num_classes: int, num_gts: int, num_preds: int,
+                   num_absent: int) -> None:
         """Log the per-threshold mAP (in percent) as a small table."""
         rows = [(name.replace('mAP@', ''), value * 100)
                 for name, value in metrics.items() if name != 'average_mAP']
@@ -439,7 +458,13 @@ class TemporalmAP(BaseMetric):
         rule = f'+-{"-" * width}-+---------+'
         header = (f'TemporalmAP on {num_videos} videos, {num_classes} '
                   f'ground-truth classes, {num_gts} ground-truth segments, '
-                  f'{num_preds} predictions:')
+                  f'{num_preds} predictions')
+        if self.video_classes_only:
+            header += (f' (video_classes_only: {num_absent} of classes '
+                       'absent from their video dropped):')
+        else:
+            header += (f', {num_absent} of them of classes absent from '
+                       'their video:')
         lines = [header, rule, f'| {"tIoU":<{width}} | mAP (%) |', rule]
         lines += [
             f'| {name:<{width}} | {value:7.2f} |' for name, value in rows

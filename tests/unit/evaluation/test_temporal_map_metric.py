@@ -116,6 +116,24 @@ def test_classes_without_ground_truth_are_ignored():
     assert metrics['mAP@0.5'] == pytest.approx(1.0)
 
 
+def test_video_classes_only_removes_the_classification_error(tmp_path):
+    """``video_classes_only``: a prediction of class 0 in v1, which has
+    only class 1, outranks v0's true class-0 segment; the diagnostic drops
+    it (the localization alone), the benchmark metric and the dump keep
+    it."""
+    samples = [
+        _sample('v0', [[1, 5, 0, 0.5]], [[1, 5, 0]]),
+        _sample('v1', [[2, 6, 0, 0.9], [2, 6, 1, 0.8]], [[2, 6, 1]]),
+    ]
+    plain = _evaluate(samples, tiou_thresholds=(0.5, ))
+    assert plain['mAP@0.5'] == pytest.approx((0.5 + 1.0) / 2)
+    out = tmp_path / 'dump.json'
+    diag = _evaluate(samples, tiou_thresholds=(0.5, ),
+                     video_classes_only=True, results_file=str(out))
+    assert diag['mAP@0.5'] == pytest.approx(1.0)
+    assert len(json.loads(out.read_text())['results']['v1']) == 2
+
+
 def test_duplicated_detection_is_a_false_positive():
     # Ranked: v0 TP (P=1, R=.5), v0 duplicate FP (P=.5), v1 TP (P=2/3, R=1).
     samples = [

@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.dataset import DefaultSampler
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -444,6 +445,47 @@ def test_cas_margin_target():
         wtalc(attention=False, pseudo_gt_target='cas')
 
 
+def test_level_loss():
+    """``level_loss`` (with ``cas_margin`` only): BCE of the top-k pooled
+    logits (``video_score``, what W-TALC's class filter reads) against the
+    video labels on batches with pseudo labels, zero without them (round
+    0); unlike the margin it moves with a shift of the logits, and its
+    gradient pushes the classes a video lacks down."""
+    level = dict(type='BCELossWithLogits', loss_weight=0.5)
+    model = wtalc(attention=False, pseudo_gt_target='cas_margin',
+                  level_loss=level)
+    head = model.cls_head
+    model.train()
+    x, samples = inputs()
+    losses = model(x, samples, mode='loss')
+    mask = torch.zeros(len(samples), 40, dtype=torch.bool)
+    for i, ds in enumerate(samples):
+        mask[i, :ds.metainfo['num_snippets']] = True
+    cas = head(x, mask)[1]
+    labels = torch.stack([ds.gt_label for ds in samples])
+    want = 0.5 * F.binary_cross_entropy_with_logits(
+        head.video_score(cas, mask), labels)
+    torch.testing.assert_close(losses['loss_level'], want)
+    # a shift of the logits moves it (the margin does not see a shift)
+    shifted = 0.5 * F.binary_cross_entropy_with_logits(
+        head.video_score(cas + 3., mask), labels)
+    assert not torch.isclose(shifted, want)
+    # the gradient lowers the pooled logits of the classes a video lacks
+    head.zero_grad()
+    model(x, samples, mode='loss')['loss_level'].backward()
+    absent = labels.sum(0) == 0
+    assert (head.classifier.bias.grad[absent] > 0).all()  # descent: down
+    # round 0: no pseudo labels, a zero term (still in the graph)
+    x, plain = inputs(pseudo=False)
+    losses = model(x, plain, mode='loss')
+    assert losses['loss_level'] == 0 and losses['loss_level'].requires_grad
+    # without the key there is no such term; with the branch it is refused
+    model = wtalc(attention=False, pseudo_gt_target='cas_margin')
+    assert 'loss_level' not in model(*inputs(), mode='loss')
+    with pytest.raises(ValueError, match='level_loss'):
+        wtalc(level_loss=level)
+
+
 def test_plain_wtalc_refuses_pseudo_labels():
     model = wtalc(attention=False)
     model.train()
@@ -552,9 +594,9 @@ def test_post_processor_foreground_modes():
 ])
 def test_refinement_configs_use_the_recipe(name, alone):
     """The refinement configs build a head whose pseudo labels supervise
-    the CAS margin (no branch, W-TALC's own segments at test time) and a
-    generator that keeps only the video's classes; W-TALC alone has no
-    pseudo ground truth loss."""
+    the CAS margin with the level loss (no branch, W-TALC's own segments
+    at test time) and a generator that keeps only the video's classes;
+    W-TALC alone has no pseudo ground truth loss."""
     from mmengine.config import Config
     from helpers.runs import REPO
     init_default_scope('mmaction')
@@ -569,6 +611,7 @@ def test_refinement_configs_use_the_recipe(name, alone):
     assert head.pseudo_gt_target == 'cas_margin'
     assert head.pseudo_label_branch == 'classifier'
     assert head.pseudo_gt_loss is not None
+    assert head.level_loss is not None  # pins the level the margin frees
     alone = Config.fromfile(str(REPO / 'configs' / 'wtalc' / f'{alone}.py'))
     assert alone.model.cls_head.attention is None
     alone.model.cls_head.in_channels = 8
