@@ -308,8 +308,11 @@ class TemporalmAP(BaseMetric):
             drop each video's predictions of classes absent from its
             ground truth before matching, so that the mAP measures the
             localization alone (what a perfect video classifier would
-            score). The dumped results keep every prediction. Defaults to
-            False.
+            score). The dumped results keep every prediction, and the
+            metric names get the prefix ``video_classes_only/`` (unless
+            ``prefix`` is given), so that the diagnostic is never read as
+            the benchmark's ``mAP@0.5`` (a ``best_metric`` of the
+            refinement, for one). Defaults to False.
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix added to the metric names.
@@ -331,6 +334,8 @@ class TemporalmAP(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: str | None = None,
                  collect_dir: str | None = None) -> None:
+        if video_classes_only and prefix is None:
+            prefix = 'video_classes_only'
         super().__init__(
             collect_device=collect_device,
             prefix=prefix,

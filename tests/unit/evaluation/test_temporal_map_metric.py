@@ -132,6 +132,18 @@ def test_video_classes_only_removes_the_classification_error(tmp_path):
                      video_classes_only=True, results_file=str(out))
     assert diag['mAP@0.5'] == pytest.approx(1.0)
     assert len(json.loads(out.read_text())['results']['v1']) == 2
+    # through evaluate() (what the Runner calls) the diagnostic's names
+    # cannot be read as the benchmark's mAP@0.5 (a best_metric, say)
+    metric = TemporalmAP(tiou_thresholds=(0.5, ), video_classes_only=True)
+    metric.dataset_meta = {'classes': CLASSES}
+    metric.process({}, samples)
+    named = metric.evaluate(len(samples))
+    assert 'mAP@0.5' not in named
+    assert named['video_classes_only/mAP@0.5'] == pytest.approx(1.0)
+    metric = TemporalmAP(tiou_thresholds=(0.5, ))
+    metric.dataset_meta = {'classes': CLASSES}
+    metric.process({}, samples)
+    assert metric.evaluate(len(samples))['mAP@0.5'] == pytest.approx(0.75)
 
 
 def test_duplicated_detection_is_a_false_positive():
