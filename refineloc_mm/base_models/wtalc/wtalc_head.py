@@ -8,7 +8,9 @@ W-TALC, for snippet features x [T, D] (I3D RGB + flow, 1024 each, 16-frame
 snippets at 25 fps = 0.64 s):
 
 * embedding ``h = ReLU(fc(x))`` (``fc``: D -> D, or D -> E with
-  ``embedding_channels``), dropout p = 0.7 on h in training only;
+  ``embedding_channels``), dropout p = 0.7 on h in training only
+  (:class:`UniformDropout`: ``nn.Dropout``'s distribution, drawn 3 times
+  faster on CPU);
 * class activation sequence (CAS) ``classifier(h)`` (D -> C logits, no
   background class);
 * Xavier-uniform weights and zero biases (the original's ``weights_init``;
@@ -59,6 +61,7 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from refineloc_mm.models.utils.snippet_mlp import SnippetMLP
+from refineloc_mm.models.utils.uniform_dropout import UniformDropout
 from refineloc_mm.models.utils.snippet_ops import (autocast_input, no_autocast,
                                                    max_over_labelled_classes,
                                                    stack_pseudo_labels,
@@ -179,7 +182,7 @@ class WTALCHead(BaseSnippetHead):
                              f'integer >= 1, got {embedding_channels!r}')
         self.embedding_channels = int(embedding_channels)
         self.fc = nn.Linear(in_channels, self.embedding_channels)
-        self.dropout = nn.Dropout(dropout_ratio)
+        self.dropout = UniformDropout(dropout_ratio)
         self.classifier = nn.Linear(self.embedding_channels, num_classes)
         self.mil_loss = MODELS.build(mil_loss)
         self.casl_loss = MODELS.build(casl_loss)

@@ -4,8 +4,9 @@ base model (no model's own file is imported here)."""
 from .snippet_mlp import SnippetMLP
 from .temporal_runs import (component_means, connected_components,
                             dilate_along_time, to_numpy)
+from .uniform_dropout import UniformDropout
 
 __all__ = [
     'SnippetMLP', 'component_means', 'connected_components',
-    'dilate_along_time', 'to_numpy'
+    'dilate_along_time', 'to_numpy', 'UniformDropout'
 ]
