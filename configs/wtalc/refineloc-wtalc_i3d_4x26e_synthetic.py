@@ -26,7 +26,7 @@ train_pipeline = [
 # loading in the main process: on 2 cores two loader workers compete with
 # the two compute threads, and receiving a batch from a worker (a shared
 # memory handle per tensor, ~20 per batch) costs the main process about
-# what loading it does (~8 ms of a ~75 ms step); 4 rounds take 14 % less
+# what loading it does (~8 ms of a ~75 ms step); 2 rounds took 14 % less
 # time with 0 workers (docs/wtalc.md, "Time on 2 idle cores"). Set
 # num_workers=2, persistent_workers=True back on machines with more cores.
 train_dataloader = dict(
