@@ -306,9 +306,11 @@ class TemporalmAP(BaseMetric):
             ``external_data``). Defaults to None.
         video_classes_only (bool): A diagnostic, not the benchmark metric:
             drop each video's predictions of classes absent from its
-            ground truth before matching, so that the mAP measures the
-            localization alone (what a perfect video classifier would
-            score). The dumped results keep every prediction, and the
+            ground truth before matching, so that the mAP is free of
+            false-positive classes (a true class the model never
+            predicted stays missed: this is not a perfect video
+            classifier's score). The dumped results keep every
+            prediction, and the
             metric names get the prefix ``video_classes_only/`` (unless
             ``prefix`` is given), so that the diagnostic is never read as
             the benchmark's ``mAP@0.5`` (a ``best_metric`` of the
