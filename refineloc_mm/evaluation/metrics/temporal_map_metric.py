@@ -310,11 +310,11 @@ class TemporalmAP(BaseMetric):
             false-positive classes (a true class the model never
             predicted stays missed: this is not a perfect video
             classifier's score). The dumped results keep every
-            prediction, and the
-            metric names get the prefix ``video_classes_only/`` (unless
-            ``prefix`` is given), so that the diagnostic is never read as
-            the benchmark's ``mAP@0.5`` (a ``best_metric`` of the
-            refinement, for one). Defaults to False.
+            prediction, and the metric names get the prefix
+            ``video_classes_only/`` (unless ``prefix`` is given), so that
+            the diagnostic is never read as the benchmark's ``mAP@0.5``
+            (a ``best_metric`` of the refinement, for one). Defaults to
+            False.
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix added to the metric names.

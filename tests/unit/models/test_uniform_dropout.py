@@ -47,17 +47,13 @@ def test_gradient_is_the_scaled_mask():
 
 def test_eval_identity_and_edge_probabilities():
     x = torch.rand(8, 16) + 0.1
-    assert drop_eval(0.7)(x) is x
+    assert UniformDropout(0.7).eval()(x) is x
     assert torch.equal(UniformDropout(0.).train()(x), x)
     assert torch.equal(UniformDropout(1.).train()(x), torch.zeros_like(x))
     half = UniformDropout(0.5).train()(x.to(torch.bfloat16))
     assert half.dtype == torch.bfloat16 and half.shape == x.shape
     with pytest.raises(ValueError, match='probability'):
         UniformDropout(1.5)
-
-
-def drop_eval(p):
-    return UniformDropout(p).eval()
 
 
 def test_wtalc_head_drops_its_embedding_with_it():
