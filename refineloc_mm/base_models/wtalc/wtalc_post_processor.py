@@ -25,8 +25,8 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
 
     1. class filter: c is kept only if the mean of its top
        ``floor(T / 8)`` logits over time, ``s_c``, is > 0 (the original's;
-       ``min_class_score`` moves it) (T < 8: the mean of nothing, NaN, so
-       no class is kept);
+       ``min_class_score`` moves it, None turns it off: every class of
+       the video) (T < 8: the mean of nothing, NaN, so no class is kept);
     2. threshold = ``max - 0.5 * (max - min)`` of the class's logits in
        the video; runs of consecutive snippets strictly above it;
     3. runs of at least 2 snippets are kept, scored
@@ -59,8 +59,12 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
         min_length (int): Shortest run kept, in snippets. Defaults to 2.
         class_score_weight (float): Weight of ``s_c`` in the segment score.
             Defaults to 0.7.
-        min_class_score (float): The class filter keeps class c when
-            ``s_c > min_class_score``. Defaults to 0. (the original's).
+        min_class_score (float, optional): The class filter keeps class c
+            when ``s_c > min_class_score``; None keeps every class with a
+            score (T >= ``topk_divisor``), ranked by its segments' scores
+            only (the synthetic refinement config: the filter drops true
+            classes of refined models, ``docs/wtalc.md``). Defaults to 0.
+            (the original's).
         min_foreground (float): alpha_A, used only when a ``foreground``
             is given. Defaults to 0.5 (ours: RefineLoc's inference
             attention threshold on THUMOS14).
@@ -77,7 +81,7 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
                  threshold_ratio: float = 0.5,
                  min_length: int = 2,
                  class_score_weight: float = 0.7,
-                 min_class_score: float = 0.,
+                 min_class_score: Optional[float] = 0.,
                  min_foreground: float = 0.5,
                  foreground_mode: str = 'gate_before_threshold') -> None:
         if foreground_mode not in self.FOREGROUND_MODES:
@@ -152,7 +156,9 @@ class WTALCPostProcessor(BaseSegmentPostProcessor):
             raise ValueError(f'{len(seconds_per_snippet)} snippet durations '
                              f'for {b} videos')
         class_score = self.class_scores(cas, valid)  # [B, C]
-        keep_class = class_score > self.min_class_score  # NaN -> False
+        keep_class = ~np.isnan(class_score) \
+            if self.min_class_score is None else \
+            class_score > self.min_class_score  # NaN -> False
         kept = valid
         mode = None if foreground is None else self.foreground_mode
         if mode is not None:

@@ -532,6 +532,16 @@ def test_post_processor_class_filter_threshold():
     np.testing.assert_allclose(segments(min_class_score=-1.),
                                [[3., 5., 0., -0.5 + 0.7 * -0.5], class1])
     assert len(segments(min_class_score=1.)) == 0
+    # None: no filter, every class of the video (a very low class score
+    # too), but not a video too short for a top-k mean (NaN)
+    cas[0, 6:10, 0] = -1.9
+    np.testing.assert_allclose(
+        segments(min_class_score=None),
+        [[3., 5., 0., -1.9 + 0.7 * -1.9], class1])
+    assert len(segments(min_class_score=-1.)) == 1
+    post = TASK_UTILS.build(
+        dict(type='WTALCPostProcessor', min_class_score=None))
+    assert len(post(cas[:, :7], mask[:, :7], [0.5])[0]) == 0
 
 
 def test_post_processor_foreground_modes():
@@ -587,7 +597,7 @@ def test_post_processor_foreground_modes():
 
 
 @pytest.mark.parametrize(('name', 'alone'), [
-    ('refineloc-wtalc_i3d_4x26e_synthetic', 'wtalc_i3d_1x40e_synthetic'),
+    ('refineloc-wtalc_i3d_4x40e_synthetic', 'wtalc_i3d_1x40e_synthetic'),
     ('refineloc-wtalc_i3d_10x200e_thumos14', 'wtalc_i3d_1x200e_thumos14'),
     ('refineloc-wtalc_i3d_10x200e_activitynet12',
      'wtalc_i3d_1x200e_activitynet12'),
@@ -618,6 +628,29 @@ def test_refinement_configs_use_the_recipe(name, alone):
     alone.model.cls_head.num_classes = 3
     head = MODELS.build(alone.model.cls_head)
     assert not head.with_attention and head.pseudo_gt_loss is None
+
+
+def test_synthetic_configs_schedule_and_class_filter():
+    """The synthetic refinement config steps its lr inside every round
+    (the loop rebuilds the scheduler per round) and scores without W-TALC's
+    class filter; W-TALC alone (its learning curve) trains one round of
+    the same schedule and keeps the original's filter."""
+    from mmengine.config import Config
+    from helpers.runs import REPO
+    init_default_scope('mmaction')
+    wtalc = REPO / 'configs' / 'wtalc'
+    cfg = Config.fromfile(
+        str(wtalc / 'refineloc-wtalc_i3d_4x40e_synthetic.py'))
+    alone = Config.fromfile(str(wtalc / 'wtalc_i3d_1x40e_synthetic.py'))
+    (step, ) = cfg.param_scheduler
+    assert step.type == 'MultiStepLR' and step.by_epoch
+    assert 0 < max(step.milestones) < cfg.train_cfg.epochs_per_round
+    assert alone.param_scheduler == cfg.param_scheduler
+    assert alone.train_cfg.max_epochs == cfg.train_cfg.epochs_per_round
+    post = TASK_UTILS.build(cfg.model.cls_head.post_processor)
+    assert post.min_class_score is None
+    post = TASK_UTILS.build(alone.model.cls_head.post_processor)
+    assert post.min_class_score == 0.
 
 
 def test_crop_then_frame_sampling_keeps_raw_snippets():
